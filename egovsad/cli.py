@@ -1,0 +1,183 @@
+"""The ``egovsad`` command line: a thin layer over pipelines/ and warehouse/.
+
+Configuration is read once here and passed down as typed objects; every error
+of the layers below is turned into a one-line message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from egovsad import config as configuration
+from egovsad.output import FORMATS, render
+from pipelines.errors import PipelineError
+from warehouse.errors import WarehouseError
+
+CITY = click.Choice(configuration.CITIES)
+
+
+def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the layers' own errors into a one-line message and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (configuration.ConfigError, PipelineError, WarehouseError) as error:
+            click.echo(f"egovsad: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as error:
+        raise click.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from error
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="output format"
+)
+city_option = click.option("--city", type=CITY, help="only this city (slug)")
+
+
+@click.group()
+@click.version_option(package_name="egovsad")
+def main() -> None:
+    """eGovSAD: usage analytics of the six cooperating cities' digital services.
+
+    Everything is kept under the home folder $EGOVSAD_HOME (default
+    ~/.local/share/egovsad): settings in egovsad.toml, the warehouse, logs.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@city_option
+@click.option("--source", "location", help="a folder or URL to read this time instead of the configured one")
+@click.option("--since", callback=_date, help="pull again (API) or reprocess files from this date, YYYY-MM-DD")
+@_fail_cleanly
+def ingest(city: str | None, location: str | None, since: date | None) -> None:
+    """Run the pipeline of one city, or of all cities, once."""
+    from egovsad.ingest import ingest_cities
+
+    if location and not city:
+        raise click.UsageError("--source needs --city: a location belongs to one city")
+    settings = configuration.load()
+    results = ingest_cities(settings, [city] if city else list(configuration.CITIES), location=location, since=since)
+    failed = [result for result in results if not result.ok]
+    for result in results:
+        totals = result.totals
+        if result.ok:
+            reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(totals.quarantined.items()))
+            click.echo(
+                f"{result.city}: read {totals.rows_read}, loaded {totals.rows_loaded}, "
+                f"duplicates {totals.rows_duplicate}, quarantined {totals.rows_quarantined}"
+                + (f" ({reasons})" if reasons else "")
+                + f"; {totals.units_seen} files/pages seen, {totals.units_skipped} skipped"
+            )
+            if totals.unmapped_names:
+                names = ", ".join(f"'{name}' x{count}" for name, count in sorted(totals.unmapped_names.items()))
+                click.echo(f"{result.city}: unmapped service names: {names}")
+            if totals.dropped_columns:
+                click.echo(f"{result.city}: dropped columns not in the contract: {', '.join(totals.dropped_columns)}")
+    for result in failed:
+        click.echo(f"egovsad: {result.city} failed: {result.error}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@city_option
+@format_option
+@_fail_cleanly
+def quarantine(city: str | None, fmt: str) -> None:
+    """Rejected rows counted by city and reason."""
+    from warehouse.db import connect_reader
+    from warehouse.queries import quarantine_summary
+
+    settings = configuration.load()
+    with connect_reader(settings.warehouse_path) as con:
+        click.echo(render(quarantine_summary(con, city=city), fmt))
+
+
+@main.command()
+@city_option
+@format_option
+@click.option("--limit", default=50, show_default=True, help="newest runs to show")
+@_fail_cleanly
+def runs(city: str | None, fmt: str, limit: int) -> None:
+    """The run records of the pipelines, newest first."""
+    from warehouse.db import connect_reader
+    from warehouse.queries import runs as run_records
+
+    settings = configuration.load()
+    with connect_reader(settings.warehouse_path) as con:
+        frame = run_records(con, city=city, limit=limit)
+    if fmt == "table":
+        frame = frame.select(
+            "run_id", "city", "started_at", "status", "rows_read", "rows_loaded",
+            "rows_duplicate", "rows_quarantined", "units_seen", "units_skipped", "error",
+        )  # fmt: skip
+    click.echo(render(frame, fmt))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "parquet", "xlsx"]), default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="write the full result to this file")
+@_fail_cleanly
+def sql(query: str, fmt: str, output: Path | None) -> None:
+    """Run one read-only SQL statement over the analyst views."""
+    from warehouse import analyst
+    from warehouse.db import connect_reader
+
+    settings = configuration.load()
+    if fmt in ("parquet", "xlsx") and output is None:
+        raise click.UsageError(f"--format {fmt} writes a file: give --output FILE")
+    with connect_reader(settings.warehouse_path) as con:
+        if output is not None:
+            rows = analyst.export(con, query, output, "csv" if fmt == "table" else fmt)
+            click.echo(f"{rows} rows written to {output}", err=True)
+            return
+        click.echo(render(analyst.query_frame(con, query), fmt))
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="folder for the deliveries")
+@click.option("--months", default=3, show_default=True, help="months to simulate, ending yesterday")
+@click.option("--seed", default=1, show_default=True, help="random seed (same seed, same data)")
+@click.option("--scale", default=1.0, show_default=True, help="multiplies every city's volume")
+@click.option("--fault-rate", default=0.002, show_default=True, help="share of rows with a contract fault")
+@click.option("--serve", is_flag=True, help="serve Marburg's API and Limburg's export from --out on 127.0.0.1")
+@click.option("--port", default=8701, show_default=True, help="port for --serve")
+@click.option("--token", default="demo-token", show_default=True, help="bearer token the served API expects")
+def simulate(
+    out: Path | None, months: int, seed: int, scale: float, fault_rate: float, serve: bool, port: int, token: str
+) -> None:
+    """Write realistic deliveries of all six cities, or serve the HTTP feeds."""
+    from pipelines.simulate import simulate as run_simulation
+
+    if out is None:
+        out = configuration.load().home / "inbox"
+    if serve:
+        from pipelines.simulate.server import serve_forever
+
+        click.echo(f"serving {out} on http://127.0.0.1:{port} (Ctrl+C stops)", err=True)
+        serve_forever(out, "127.0.0.1", port, token)
+        return
+    summary = run_simulation(out, months=months, seed=seed, scale=scale, fault_rate=fault_rate)
+    for line in summary.lines():
+        click.echo(line)

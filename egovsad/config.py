@@ -1,0 +1,208 @@
+"""Configuration: the home folder, the settings file and the typed objects built from it.
+
+Every setting is declared once here, as data (key, default, help). The file
+``egovsad.toml`` is written on first use with every default shown commented
+out, the README's settings table is checked against these declarations, and
+the rest of the system receives typed objects, never the raw file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.settings import SourceSettings
+from pipelines.transport import RetryPolicy
+from warehouse.db import WarehouseSettings
+
+HOME_ENV = "EGOVSAD_HOME"
+DEFAULT_HOME = Path("~/.local/share/egovsad")
+CONFIG_NAME = "egovsad.toml"
+FEED_BASE = "http://127.0.0.1:8701"
+CITIES = ("giessen", "fulda", "limburg", "marburg", "offenbach", "wetzlar")
+
+
+class ConfigError(Exception):
+    """The settings file is not valid; the message names the key and what is expected."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    help: str
+
+
+def _city(slug: str, location: str, where: str, **extra: Any) -> list[Setting]:
+    http = location.startswith("http")
+    settings = [Setting(f"cities.{slug}.location", location, f"{where}; `--source` overrides it for one run")]
+    if http:
+        settings += [
+            Setting(
+                f"cities.{slug}.token_env",
+                extra.pop("token_env", ""),
+                "environment variable holding the bearer token (empty: none)",
+            ),
+            Setting(f"cities.{slug}.timeout_seconds", 30.0, "seconds before a request counts as timed out"),
+            Setting(f"cities.{slug}.max_retries", 5, "retries after 429, 5xx and timeouts (never after 401/403)"),
+            Setting(
+                f"cities.{slug}.backoff_seconds",
+                1.0,
+                "first back-off delay, doubled per retry (a Retry-After header wins)",
+            ),
+        ]
+    settings += [Setting(f"cities.{slug}.{key}", value, text) for key, (value, text) in extra.items()]
+    return settings
+
+
+SETTINGS: list[Setting] = [
+    Setting("warehouse.memory_limit", "2GB", "memory DuckDB may use when loading (larger batches spill to disk)"),
+    Setting("warehouse.threads", 2, "threads DuckDB may use"),
+    *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files"),
+    *_city(
+        "fulda",
+        "{home}/inbox/fulda",
+        "drop folder of export_YYYYMMDD.csv files",
+        service_names=({}, "extra Fulda service names -> service keys, added to the shipped table"),
+    ),
+    *_city("limburg", f"{FEED_BASE}/limburg/export.ndjson.gz", "URL of the nightly export.ndjson.gz"),
+    *_city(
+        "marburg",
+        f"{FEED_BASE}/marburg/events",
+        "URL of the events API",
+        token_env="EGOVSAD_MARBURG_TOKEN",
+        page_size=(1000, "events per page"),
+        lookback_hours=(48, "hours before the latest loaded event that each run asks for again"),
+    ),
+    *_city("offenbach", "{home}/inbox/offenbach", "folder of month=YYYY-MM/part-*.parquet partitions"),
+    *_city("wetzlar", "{home}/inbox/wetzlar", "drop folder of Wetzlar_Statistik_YYYY-MM.xlsx files"),
+]
+DEFAULTS = {setting.key: setting for setting in SETTINGS}
+
+
+def home_folder(environ: dict[str, str] | None = None) -> Path:
+    """The home folder: ``$EGOVSAD_HOME``, else ``~/.local/share/egovsad``."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+def default_file_text(home: Path) -> str:
+    """The settings file written on first use: every default, commented out, with its help."""
+    lines = [
+        "# eGovSAD settings. Every line below shows a default, commented out;",
+        "# remove the '#' and change the value to override it.",
+    ]
+    section = None
+    for setting in SETTINGS:
+        table, _, name = setting.key.rpartition(".")
+        if table != section:
+            lines += ["", f"[{table}]"]
+            section = table
+        default = setting.default
+        if isinstance(default, str):
+            default = default.replace("{home}", str(home))
+        lines.append(f"# {setting.help}")
+        lines.append(f"# {name} = {_toml_value(default)}")
+    return "\n".join(lines) + "\n"
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and full not in DEFAULTS:
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings in force, with the home folder they belong to."""
+
+    home: Path
+    values: dict[str, Any]
+    environ: dict[str, str]
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse" / "egovsad.duckdb"
+
+    @property
+    def warehouse(self) -> WarehouseSettings:
+        return WarehouseSettings(
+            path=self.warehouse_path,
+            temp_dir=self.home / "tmp" / "duckdb",
+            memory_limit=str(self.values["warehouse.memory_limit"]),
+            threads=int(self.values["warehouse.threads"]),
+        )
+
+    def city(self, slug: str, key: str) -> Any:
+        return self.values[f"cities.{slug}.{key}"]
+
+    def source_settings(self, slug: str, location: str | None = None) -> SourceSettings:
+        """What ``slug``'s pipeline needs; ``location`` overrides the configured one."""
+        values = {
+            key.rpartition(".")[2]: value for key, value in self.values.items() if key.startswith(f"cities.{slug}.")
+        }
+        token_env = values.get("token_env") or ""
+        return SourceSettings(
+            city=slug,
+            location=location or str(values["location"]),
+            work_dir=self.home / "tmp" / "downloads",
+            token=self.environ.get(token_env) if token_env else None,
+            page_size=int(values.get("page_size", 1000)),
+            lookback_hours=int(values.get("lookback_hours", 48)),
+            retry=RetryPolicy(
+                max_retries=int(values.get("max_retries", 5)),
+                backoff_seconds=float(values.get("backoff_seconds", 1.0)),
+                timeout_seconds=float(values.get("timeout_seconds", 30.0)),
+            ),
+            service_names={str(k): str(v) for k, v in dict(values.get("service_names", {})).items()},
+        )
+
+
+def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the settings of ``home`` (writing the commented default file on first use).
+
+    Raises ConfigError for a file that is not TOML, an unknown key or a value of the
+    wrong type.
+    """
+    env = dict(os.environ if environ is None else environ)
+    home = home or home_folder(env)
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CONFIG_NAME
+    if not path.exists():
+        path.write_text(default_file_text(home), encoding="utf-8")
+    try:
+        given = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    values: dict[str, Any] = {}
+    for key, setting in DEFAULTS.items():
+        default = setting.default
+        values[key] = default.replace("{home}", str(home)) if isinstance(default, str) else default
+    for key, value in given.items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"{path}: unknown setting '{key}'")
+        expected = type(DEFAULTS[key].default)
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected):
+            raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {value!r}")
+        values[key] = value
+    return Config(home=home, values=values, environ=env)

@@ -1,0 +1,186 @@
+"""Writing one pipeline run into the warehouse, all or nothing.
+
+A :class:`RunWriter` owns the writer connection for one city's run: it records
+the run as running (committed at once, so a killed run is visible later), then
+opens one transaction in which every batch is staged, quarantined rows are kept,
+and the merge replaces changed events and refreshes the daily rollup. Nothing of
+the batch is visible to anyone until :meth:`RunWriter.commit`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.sql_files import sql, statements
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def _params(statement: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``values`` a statement names (DuckDB refuses unused named parameters)."""
+    code = "\n".join(line.split("--", 1)[0] for line in statement.splitlines())
+    return {name: values[name] for name in set(_PARAM.findall(code))}
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> None:
+    for statement in statements(name):
+        con.execute(statement, _params(statement, values))
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    staged: int
+    loaded: int
+    duplicates: int
+    conflicting: int
+
+
+@dataclass
+class RunTotals:
+    """What the run record says; kept by the pipeline, written here."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_conflicting: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    units_seen: int = 0
+    units_skipped: int = 0
+    units: list[str] = field(default_factory=list)
+    unmapped_names: dict[str, int] = field(default_factory=dict)
+    dropped_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantined.values())
+
+
+class RunWriter:
+    """One city's run against the writer connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, city: str) -> None:
+        self.con = con
+        self.city = city
+        self.run_id = 0
+
+    def start(self, source: str) -> int:
+        """Record the run as running, then open the run's transaction."""
+        values = {"city": self.city, "source": source}
+        self.con.execute(sql("runs/abort_stale"), _params(sql("runs/abort_stale"), values))
+        row = self.con.execute(sql("runs/start"), values).fetchone()
+        assert row is not None
+        self.run_id = int(row[0])
+        self.con.execute("BEGIN TRANSACTION")
+        run_script(self.con, "load/clear_stage", {})
+        return self.run_id
+
+    def state(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM source_state WHERE city = ? AND key = ?", [self.city, key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)", [self.city, key, value])
+
+    def latest_event_time(self) -> Any:
+        row = self.con.execute("SELECT max(occurred_at) FROM event_store WHERE city = ?", [self.city]).fetchone()
+        return None if row is None else row[0]
+
+    def already_processed(self, unit: str, fingerprint: str) -> bool:
+        row = self.con.execute(
+            "SELECT fingerprint FROM processed_unit WHERE city = ? AND unit = ?", [self.city, unit]
+        ).fetchone()
+        return row is not None and row[0] == fingerprint
+
+    def mark_processed(self, unit: str, fingerprint: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO processed_unit VALUES (?, ?, ?, ?)",
+            [self.city, unit, fingerprint, self.run_id],
+        )
+
+    def forget_quarantine(self, unit: str) -> None:
+        """A re-delivered file's earlier rejections are replaced by this run's."""
+        self.con.execute("DELETE FROM quarantine_store WHERE city = ? AND source = ?", [self.city, unit])
+
+    def stage_events(self, unit_no: int, batch: pl.DataFrame) -> None:
+        self._insert("load/stage_events", batch, {"unit_no": unit_no})
+
+    def stage_daily(self, unit_no: int, batch: pl.DataFrame) -> None:
+        self._insert("load/stage_daily", batch, {"unit_no": unit_no})
+
+    def replace_month(self, month: str) -> None:
+        self.con.execute("INSERT INTO month_stage VALUES (?)", [month])
+
+    def discard_unit(self, unit_no: int, unit: str) -> None:
+        """Drop what a unit staged before it turned out unreadable."""
+        self.con.execute("DELETE FROM event_stage WHERE unit_no = ?", [unit_no])
+        self.con.execute("DELETE FROM daily_stage WHERE unit_no = ?", [unit_no])
+        self.forget_quarantine(unit)
+
+    def quarantine(self, rows: pl.DataFrame) -> None:
+        """Keep rejected rows: columns source, row_number, reason, detail, raw (masked)."""
+        if rows.height:
+            self._insert("load/quarantine", rows, {"city": self.city, "run_id": self.run_id})
+
+    def merge_events(self) -> MergeCounts:
+        values = {"city": self.city, "run_id": self.run_id}
+        run_script(self.con, "load/merge_events", values)
+        return self._counts("load/event_counts")
+
+    def merge_daily(self) -> MergeCounts:
+        values = {"city": self.city, "run_id": self.run_id}
+        run_script(self.con, "load/merge_daily", values)
+        return self._counts("load/daily_counts")
+
+    def commit(self, totals: RunTotals) -> None:
+        """Record the run as succeeded and commit its whole batch at once."""
+        run_script(self.con, "load/clear_stage", {})
+        self._finish("succeeded", totals, None)
+        self.con.execute("COMMIT")
+
+    def fail(self, totals: RunTotals, error: str) -> None:
+        """Roll the batch back and record the failure (in its own transaction)."""
+        # the transaction may already be gone after an engine error
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")
+        self._finish("failed", totals, error)
+
+    def _finish(self, status: str, totals: RunTotals, error: str | None) -> None:
+        self.con.execute(
+            sql("runs/finish"),
+            {
+                "run_id": self.run_id,
+                "status": status,
+                "rows_read": totals.rows_read,
+                "rows_loaded": totals.rows_loaded,
+                "rows_duplicate": totals.rows_duplicate,
+                "rows_conflicting": totals.rows_conflicting,
+                "rows_quarantined": totals.rows_quarantined,
+                "quarantined_by_reason": json.dumps(totals.quarantined, sort_keys=True),
+                "units_seen": totals.units_seen,
+                "units_skipped": totals.units_skipped,
+                "units": json.dumps(totals.units),
+                "unmapped_names": json.dumps(totals.unmapped_names, sort_keys=True, ensure_ascii=False),
+                "dropped_columns": json.dumps(sorted(set(totals.dropped_columns))),
+                "error": error,
+            },
+        )
+
+    def _insert(self, script: str, batch: pl.DataFrame, values: dict[str, Any]) -> None:
+        self.con.register("batch", batch.to_arrow())
+        try:
+            run_script(self.con, script, values)
+        finally:
+            self.con.unregister("batch")
+
+    def _counts(self, script: str) -> MergeCounts:
+        row = self.con.execute(sql(script)).fetchone()
+        assert row is not None
+        staged, latest, conflicting, loaded = (int(value) for value in row)
+        return MergeCounts(staged=staged, loaded=loaded, duplicates=staged - loaded, conflicting=conflicting)

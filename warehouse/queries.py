@@ -1,0 +1,19 @@
+"""Read-side questions about the pipelines' bookkeeping: run records and quarantine."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from warehouse.db import frame
+from warehouse.sql_files import sql
+
+
+def runs(con: duckdb.DuckDBPyConnection, *, city: str | None = None, limit: int = 100) -> pl.DataFrame:
+    """The newest run records first."""
+    return frame(con, sql("runs/list"), {"city": city, "limit": limit})
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection, *, city: str | None = None) -> pl.DataFrame:
+    """Rejected rows counted by city and reason; a row delivered again counts once."""
+    return frame(con, sql("runs/quarantine_summary"), {"city": city})
