@@ -1,0 +1,52 @@
+"""Shared fixtures: a fresh home folder per test, the shipped samples, and small helpers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from egovsad import config as configuration
+from egovsad.ingest import ingest_cities
+from pipelines.run import RunResult
+from warehouse.db import connect_reader, frame
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def settings(home: Path) -> configuration.Config:
+    return configuration.load(home, environ={"EGOVSAD_MARBURG_TOKEN": "test-token"})
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A private copy of the sample deliveries, so a test may change its files."""
+    target = tmp_path / "samples"
+    shutil.copytree(SAMPLES, target)
+    return target
+
+
+def ingest(settings: configuration.Config, city: str, location: Path | str | None = None) -> RunResult:
+    [result] = ingest_cities(settings, [city], location=None if location is None else str(location))
+    return result
+
+
+def query(settings: configuration.Config, sql: str, params: object = None) -> pl.DataFrame:
+    with connect_reader(settings.warehouse_path) as con:
+        return frame(con, sql, params)
+
+
+@pytest.fixture
+def reader(settings: configuration.Config) -> Iterator[duckdb.DuckDBPyConnection]:
+    with connect_reader(settings.warehouse_path) as con:
+        yield con
