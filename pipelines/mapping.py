@@ -17,6 +17,7 @@ from enum import StrEnum
 import polars as pl
 
 ROW = "_row"
+UNIT = "_unit"
 
 
 class TimeKind(StrEnum):
@@ -93,9 +94,9 @@ def stage(raw: pl.DataFrame, mapping: FieldMapping, fields: tuple[str, ...]) -> 
     lacks become NULL (never a default); source columns the mapping does not name
     are dropped here, before anything is stored, and returned so the run can name them.
     """
-    known = set(mapping.columns.values()) | {ROW}
+    known = set(mapping.columns.values()) | {ROW, UNIT}
     dropped = tuple(name for name in raw.columns if name not in known)
-    exprs: list[pl.Expr] = [pl.col(ROW)]
+    exprs: list[pl.Expr] = [pl.col(name) for name in (UNIT, ROW) if name in raw.columns]
     for name in fields:
         source = mapping.columns.get(name)
         if source is None or source not in raw.columns:

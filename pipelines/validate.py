@@ -27,7 +27,7 @@ from pipelines.contract import (
     USER_SECONDS_MAX,
     Reason,
 )
-from pipelines.mapping import ROW, FieldMapping, TimeKind
+from pipelines.mapping import ROW, UNIT, FieldMapping, TimeKind
 from pipelines.personal_data import looks_personal
 
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
@@ -51,10 +51,15 @@ class Catalogue:
     service_keys: frozenset[str]
 
 
+def _normalised(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text columns trimmed, with empty strings as NULL (done once, every check reads it)."""
+    stripped = [(name, pl.col(name).str.strip_chars()) for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.when(text.str.len_bytes() > 0).then(text).alias(name) for name, text in stripped)
+
+
 def _text(name: str) -> pl.Expr:
-    """A column as trimmed text, with empty strings as NULL."""
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+    """A (normalised) column as text."""
+    return pl.col(name).cast(pl.String)
 
 
 def _integer(name: str, schema: pl.Schema, scale: float = 1.0, decimal: str = ".") -> pl.Expr:
@@ -140,16 +145,21 @@ def _not_one_of(name: str, allowed: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
 
 def _split(frame: pl.DataFrame, checks: list[tuple[pl.Expr, Reason, pl.Expr]], typed: list[pl.Expr]) -> Checked:
     reason, detail = _first_failure(checks)
-    marked = frame.with_columns(reason.alias("_reason"), detail.alias("_detail"))
-    rejected = marked.filter(pl.col("_reason").is_not_null()).select(
-        pl.col(ROW), pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail")
+    keys = [pl.col(name) for name in (UNIT, ROW) if name in frame.columns]
+    marked = frame.with_columns(reason.alias("_reason"))
+    # messages are built for the few rejected rows only, not for every row
+    rejected = (
+        marked.filter(pl.col("_reason").is_not_null())
+        .with_columns(detail.alias("_detail"))
+        .select(*keys, pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"))
     )
-    valid = marked.filter(pl.col("_reason").is_null()).select(pl.col(ROW), *typed)
+    valid = marked.filter(pl.col("_reason").is_null()).select(*keys, *typed)
     return Checked(valid, rejected)
 
 
 def check_events(staged: pl.DataFrame, mapping: FieldMapping, catalogue: Catalogue, *, now: datetime) -> Checked:
     """Split a staged event batch into typed canonical events and rejected rows."""
+    staged = _normalised(staged)
     schema = staged.schema
     occurred, gap = _timestamp(schema, mapping)
     user_seconds = _integer("user_seconds", schema, mapping.user_seconds_scale, mapping.decimal_mark)
@@ -301,12 +311,16 @@ def _date(schema: pl.Schema) -> pl.Expr:
     )
 
 
-def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, month: str | None, today: datetime) -> Checked:
+MONTH = "_month"
+
+
+def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) -> Checked:
     """Split a staged daily-count batch into typed rows and rejected rows.
 
-    ``month`` (``YYYY-MM``), when the delivery is one month, rejects days outside it:
-    the month is replaced as a whole, so a stray day would otherwise be lost later.
+    A ``_month`` column (``YYYY-MM``, the month a file delivers) rejects days outside
+    it: the month is replaced as a whole, so a stray day would otherwise be lost later.
     """
+    staged = _normalised(staged)
     schema = staged.schema
     frame = staged.with_columns(
         _date(schema).alias("_day"),
@@ -349,12 +363,12 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, month: str | None
             pl.format("service_key '{}' is not in the service catalogue", _text("service_key")),
         )
     )
-    if month is not None:
+    if MONTH in staged.columns:
         checks.append(
             (
-                pl.col("_day").dt.strftime("%Y-%m") != month,
+                pl.col(MONTH).is_not_null() & (pl.col("_day").dt.strftime("%Y-%m") != pl.col(MONTH)),
                 Reason.BAD_VALUE,
-                pl.format(f"day {{}} is outside the delivered month {month}", pl.col("_day")),
+                pl.format("day {} is outside the delivered month {}", pl.col("_day"), pl.col(MONTH)),
             )
         )
     checks.append(
@@ -373,10 +387,11 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, month: str | None
     return _split(frame, _fill_false(checks), typed)
 
 
-def unmapped_names(staged: pl.DataFrame, rejected: pl.DataFrame) -> dict[str, int]:
-    """Count the service names rejected as unmapped, for the run record."""
-    names = rejected.filter(pl.col("reason") == Reason.UNMAPPED_SERVICE.value).join(
-        staged.select(ROW, "service_key"), on=ROW
+def unmapped_names(staged: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """The service names rejected as unmapped, counted per unit (``_unit``, name, count)."""
+    return (
+        rejected.filter(pl.col("reason") == Reason.UNMAPPED_SERVICE.value)
+        .join(staged.select(UNIT, ROW, "service_key"), on=[UNIT, ROW])
+        .group_by(UNIT, "service_key")
+        .len()
     )
-    counts = names.group_by("service_key").len()
-    return {row[0]: int(row[1]) for row in counts.iter_rows()}

@@ -29,6 +29,13 @@ def _params(statement: str, values: dict[str, Any]) -> dict[str, Any]:
     return {name: values[name] for name in set(_PARAM.findall(code))}
 
 
+def _one(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> tuple[Any, ...] | None:
+    """The first row of a query, with the result drained (DuckDB 2 refuses new work on a
+    connection whose last result was not read to its end)."""
+    rows = con.execute(query, params).fetchall()
+    return rows[0] if rows else None
+
+
 def run_script(con: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> None:
     for statement in statements(name):
         con.execute(statement, _params(statement, values))
@@ -74,7 +81,7 @@ class RunWriter:
         """Record the run as running, then open the run's transaction."""
         values = {"city": self.city, "source": source}
         self.con.execute(sql("runs/abort_stale"), _params(sql("runs/abort_stale"), values))
-        row = self.con.execute(sql("runs/start"), values).fetchone()
+        row = _one(self.con, sql("runs/start"), values)
         assert row is not None
         self.run_id = int(row[0])
         self.con.execute("BEGIN TRANSACTION")
@@ -82,20 +89,18 @@ class RunWriter:
         return self.run_id
 
     def state(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM source_state WHERE city = ? AND key = ?", [self.city, key]).fetchone()
+        row = _one(self.con, "SELECT value FROM source_state WHERE city = ? AND key = ?", [self.city, key])
         return None if row is None else str(row[0])
 
     def set_state(self, key: str, value: str) -> None:
         self.con.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)", [self.city, key, value])
 
     def latest_event_time(self) -> Any:
-        row = self.con.execute("SELECT max(occurred_at) FROM event_store WHERE city = ?", [self.city]).fetchone()
+        row = _one(self.con, "SELECT max(occurred_at) FROM event_store WHERE city = ?", [self.city])
         return None if row is None else row[0]
 
     def already_processed(self, unit: str, fingerprint: str) -> bool:
-        row = self.con.execute(
-            "SELECT fingerprint FROM processed_unit WHERE city = ? AND unit = ?", [self.city, unit]
-        ).fetchone()
+        row = _one(self.con, "SELECT fingerprint FROM processed_unit WHERE city = ? AND unit = ?", [self.city, unit])
         return row is not None and row[0] == fingerprint
 
     def mark_processed(self, unit: str, fingerprint: str) -> None:
@@ -108,20 +113,25 @@ class RunWriter:
         """A re-delivered file's earlier rejections are replaced by this run's."""
         self.con.execute("DELETE FROM quarantine_store WHERE city = ? AND source = ?", [self.city, unit])
 
-    def stage_events(self, unit_no: int, batch: pl.DataFrame) -> None:
-        self._insert("load/stage_events", batch, {"unit_no": unit_no})
+    def stage_events(self, batch: pl.DataFrame) -> None:
+        """Stage validated events (canonical columns, local_date, ``_unit`` and ``_row``)."""
+        self._insert("load/stage_events", batch, {})
 
-    def stage_daily(self, unit_no: int, batch: pl.DataFrame) -> None:
-        self._insert("load/stage_daily", batch, {"unit_no": unit_no})
+    def stage_daily(self, batch: pl.DataFrame) -> None:
+        """Stage validated daily counts (canonical columns, ``_unit`` and ``_row``)."""
+        self._insert("load/stage_daily", batch, {})
 
     def replace_month(self, month: str) -> None:
         self.con.execute("INSERT INTO month_stage VALUES (?)", [month])
 
     def discard_unit(self, unit_no: int, unit: str) -> None:
-        """Drop what a unit staged before it turned out unreadable."""
+        """Drop what a unit staged (and rejected) in this run before it turned out unreadable."""
         self.con.execute("DELETE FROM event_stage WHERE unit_no = ?", [unit_no])
         self.con.execute("DELETE FROM daily_stage WHERE unit_no = ?", [unit_no])
-        self.forget_quarantine(unit)
+        self.con.execute(
+            "DELETE FROM quarantine_store WHERE city = ? AND source = ? AND last_run = ?",
+            [self.city, unit, self.run_id],
+        )
 
     def quarantine(self, rows: pl.DataFrame) -> None:
         """Keep rejected rows: columns source, row_number, reason, detail, raw (masked)."""
@@ -180,7 +190,7 @@ class RunWriter:
             self.con.unregister("batch")
 
     def _counts(self, script: str) -> MergeCounts:
-        row = self.con.execute(sql(script)).fetchone()
+        row = _one(self.con, sql(script))
         assert row is not None
         staged, latest, conflicting, loaded = (int(value) for value in row)
         return MergeCounts(staged=staged, loaded=loaded, duplicates=staged - loaded, conflicting=conflicting)
