@@ -85,7 +85,7 @@ class RunWriter:
         assert row is not None
         self.run_id = int(row[0])
         self.con.execute("BEGIN TRANSACTION")
-        run_script(self.con, "load/clear_stage", {})
+        run_script(self.con, "load/create_stage", {})
         return self.run_id
 
     def state(self, key: str) -> str | None:
@@ -150,7 +150,6 @@ class RunWriter:
 
     def commit(self, totals: RunTotals) -> None:
         """Record the run as succeeded and commit its whole batch at once."""
-        run_script(self.con, "load/clear_stage", {})
         self._finish("succeeded", totals, None)
         self.con.execute("COMMIT")
 
@@ -192,5 +191,5 @@ class RunWriter:
     def _counts(self, script: str) -> MergeCounts:
         row = _one(self.con, sql(script))
         assert row is not None
-        staged, latest, conflicting, loaded = (int(value) for value in row)
+        staged, loaded, conflicting = (int(value) for value in row)
         return MergeCounts(staged=staged, loaded=loaded, duplicates=staged - loaded, conflicting=conflicting)

@@ -14,11 +14,15 @@ from enum import IntEnum
 
 import numpy as np
 
+from pipelines.contract import CHANNELS, DEVICES
+
 from . import model, rhythms
-from .model import CHANNELS, DIGITAL, CityModel
+from .model import DIGITAL, CityModel
 
 IN_PERSON = CHANNELS.index("in_person")
 APP = CHANNELS.index("app")
+EMAIL = CHANNELS.index("email")
+POST = CHANNELS.index("post")
 DAY_S = 86_400
 
 
@@ -98,7 +102,12 @@ def intensities(city: CityModel, days: np.ndarray, scale: float) -> np.ndarray:
     if model.POSTAL_VOTE_KEY in keys:
         weights[:, keys.index(model.POSTAL_VOTE_KEY)] += rhythms.postal_vote_extra(days)
     channel_days = rhythms.channel_day_factors(days)
-    return base[:, None, None] * weights[:, :, None] * city.channel_probs[None, :, :] * channel_days[:, None, :]
+    return (
+        base[:, None, None]
+        * weights[:, :, None]
+        * city.channel_probs[None, :, :]
+        * channel_days[:, None, :]
+    )
 
 
 def draw_cases(city: CityModel, period: Period, *, seed: int, scale: float) -> Cases:
@@ -122,8 +131,12 @@ def draw_cases(city: CityModel, period: Period, *, seed: int, scale: float) -> C
     minute = np.empty(len(cell), dtype=np.int64)
     for c, name in enumerate(CHANNELS):
         mask = channel == c
-        minute[mask] = rhythms.draw_minutes(rhythms.minute_cdfs(name), weekdays[mask], u[U.MINUTE, mask])
-    start = days[day_idx].astype(np.int64) * DAY_S + minute * 60 + (u[U.SECOND] * 60).astype(np.int64)
+        minute[mask] = rhythms.draw_minutes(
+            rhythms.minute_cdfs(name), weekdays[mask], u[U.MINUTE, mask]
+        )
+    start = (
+        days[day_idx].astype(np.int64) * DAY_S + minute * 60 + (u[U.SECOND] * 60).astype(np.int64)
+    )
 
     order = np.argsort(start, kind="stable")
     day_idx, service, channel, start = day_idx[order], service[order], channel[order], start[order]
@@ -152,7 +165,15 @@ def _course(
 
     abandoned = u[U.ABANDON] < model.ABANDON_BASE[channel] + digital * model.ABANDON_PER_EID * eid_p
     minutes = np.array([p.minutes for p in profiles])[service]
-    step = np.where(abandoned, _abandon_seconds(channel, u, z), _work_seconds(channel, minutes, u, z))
+    step = np.where(
+        abandoned, _abandon_seconds(channel, u, z), _work_seconds(channel, minutes, u, z)
+    )
+    # A written case is given up by the office: closed for want of documents after some
+    # working days, during office hours.
+    written = abandoned & ((channel == EMAIL) | (channel == POST))
+    closing_days = np.full(len(channel), model.WRITTEN_CLOSE_WORKDAYS)
+    closed_at = _decision_times(period, days, start, closing_days, u, z)
+    step = np.where(written, closed_at - start, step)
 
     submitted = ~abandoned
     has_outcome = submitted & (u[U.LOST] >= model.NO_OUTCOME_SHARE)
@@ -189,14 +210,16 @@ def _course(
         instant=instant,
         outcome_seconds=outcome_seconds,
         outcome_local=outcome_local,
-        device=np.minimum(device, len(model.DEVICES) - 1),
+        device=np.minimum(device, len(DEVICES) - 1),
         eid=u[U.EID] < eid_p,
         epayment=fee & (u[U.PAY] < model.EPAYMENT_SHARE),
         rating=np.where(rated, np.minimum(stars, 5), 0),
     )
 
 
-def _work_seconds(channel: np.ndarray, minutes: np.ndarray, u: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _work_seconds(
+    channel: np.ndarray, minutes: np.ndarray, u: np.ndarray, z: np.ndarray
+) -> np.ndarray:
     """Time from start to submission: the form online, waiting plus counter time in person."""
     spread = np.exp(z[Z.DURATION] * np.array([0.55, 0.55, 0.4, 0.6, 0.7, 0.7])[channel])
     median = np.array([60.0, 48.0, 60.0, 0.0, 0.0, 0.0])[channel] * minutes
@@ -207,12 +230,11 @@ def _work_seconds(channel: np.ndarray, minutes: np.ndarray, u: np.ndarray, z: np
 
 def _abandon_seconds(channel: np.ndarray, u: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Time from start to `abandoned`: the portal's session timeout online, leaving the queue in
-    person, hanging up, or the office closing an incomplete written case after days."""
+    person, hanging up the phone. (Written channels are decided in office hours, see caller.)"""
     online = model.SESSION_TIMEOUT_S + 180.0 * np.exp(0.8 * z[Z.DURATION])
     queue = 300.0 - 1500.0 * np.log1p(-u[U.WAIT])
     phone = 90.0 * np.exp(0.6 * z[Z.DURATION])
-    written = 4 * DAY_S * np.exp(0.5 * z[Z.DURATION])
-    by_channel = np.stack([online, online, queue, phone, written, written])
+    by_channel = np.stack([online, online, queue, phone, phone, phone])
     return by_channel[channel, np.arange(len(channel))].astype(np.int64)
 
 

@@ -12,25 +12,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from pipelines.contract import CHANNELS, DEVICES, EVENT_SCHEMA, LOCAL_TZ, STAGES
+
 from . import ids
 from .cases import Cases, Period, draw_cases
-from .model import CHANNELS, DEVICES, DIGITAL, STAGES, CityModel
+from .model import DIGITAL, CityModel
 
-TZ = "Europe/Berlin"
+TZ = LOCAL_TZ
 
-EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "event_id": pl.String(),
-    "occurred_at": pl.Datetime("us", "UTC"),
-    "service_key": pl.String(),
-    "channel": pl.String(),
-    "stage": pl.String(),
-    "case_id": pl.String(),
-    "user_seconds": pl.Int32(),
-    "eid": pl.Boolean(),
-    "epayment": pl.Boolean(),
-    "device": pl.String(),
-    "rating": pl.Int8(),
-}
 # Helper columns the writers use and drop: the local day decides the delivery file, the
 # event number keys the choice of faults.
 DAY = "_day"
@@ -50,7 +39,7 @@ def city_events(city: CityModel, period: Period, *, seed: int, scale: float) -> 
     frame = frame.with_columns(
         outcome_at=pl.when(pl.col("instant"))
         .then(pl.col("step_at") + pl.duration(seconds=pl.col("outcome_seconds")))
-        .otherwise(_localise(pl.from_epoch("outcome_local", time_unit="s"), "earliest"))
+        .otherwise(_localise(pl.from_epoch("outcome_local", time_unit="s"), pl.lit("earliest")))
     )
     digital_submitted = pl.col("digital") & ~pl.col("abandoned")
     started = frame.select(
@@ -124,11 +113,13 @@ def _case_frame(city: CityModel, cases: Cases, *, seed: int) -> pl.DataFrame:
     ).with_columns(pl.col("device").replace("", None))
 
 
-def _localise(naive: pl.Expr, ambiguous: pl.Expr | str) -> pl.Expr:
+def _localise(naive: pl.Expr, ambiguous: pl.Expr) -> pl.Expr:
     """Read a naive wall-clock time as Europe/Berlin; a time in the spring gap is moved an hour
     on, as the clock on the wall would have shown."""
     local = naive.dt.replace_time_zone(TZ, ambiguous=ambiguous, non_existent="null")
-    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(TZ, ambiguous="earliest", non_existent="null")
+    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(
+        TZ, ambiguous="earliest", non_existent="null"
+    )
     return local.fill_null(shifted)
 
 

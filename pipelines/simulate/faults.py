@@ -18,9 +18,10 @@ from enum import StrEnum
 import numpy as np
 import polars as pl
 
+from pipelines.contract import CHANNELS
+
 from . import ids, rhythms
 from .events import DAY, NUMBER
-from .model import CHANNELS
 
 FAULT = "_fault"
 _FAULT_STREAM = 0xFA017
@@ -86,29 +87,22 @@ def inject_event_faults(
     each spoilt row's kind, for the writers' own faults."""
     kinds = CITY_KINDS[city]
     picked, variant = _pick(events[NUMBER].to_numpy(), seed, stream, rate)
-    kind = np.where(picked, np.array([str(k) for k in kinds])[variant % len(kinds)], None)
-    events = events.with_columns(pl.Series(FAULT, kind, dtype=pl.String), pl.Series("_variant", variant // len(kinds)))
+    kind = _kinds(picked, variant, kinds)
+    events = events.with_columns(kind, pl.Series("_variant", variant // len(kinds)))
     fault, v = pl.col(FAULT), pl.col("_variant")
-    missing = MISSING_FIELDS.get(city, _REQUIRED)
     spoiled = events.with_columns(
         _spoil(fault, "channel", K.UNKNOWN_CHANNEL, pl.lit(UNKNOWN_CHANNEL_WORD)),
         _spoil(fault, "service_key", K.UNKNOWN_SERVICE, pl.lit(UNKNOWN_SERVICE_KEY)),
         _spoil(fault, "case_id", K.PERSONAL_DATA, _choice(v, PERSONAL_VALUES)),
         _spoil(fault, "rating", K.BAD_RATING, _choice(v, BAD_RATINGS).cast(pl.Int8)),
         _spoil(fault, "occurred_at", K.IMPLAUSIBLE_TIME, _year(IMPLAUSIBLE_YEAR)),
-    ).with_columns(
-        pl.when((fault == K.MISSING_FIELD) & (v % len(missing) == i))
-        .then(pl.lit(None))
-        .otherwise(pl.col(name))
-        .alias(name)
-        for i, name in enumerate(missing)
-    )
+    ).with_columns(_blank(fault, v, MISSING_FIELDS.get(city, _REQUIRED)))
     exact = spoiled.filter(fault == K.EXACT_DUPLICATE)
     conflicting = spoiled.filter(fault == K.CONFLICTING_DUPLICATE).with_columns(
         user_seconds=(pl.col("user_seconds").fill_null(0) + 60 + v % 600).cast(pl.Int32)
     )
     result = pl.concat([spoiled, exact, conflicting]).drop("_variant")
-    return result, Counter(k for k in kind if k is not None)
+    return result, _tally(kind)
 
 
 def inject_count_faults(
@@ -117,25 +111,19 @@ def inject_count_faults(
     """Spoil a fraction `rate` of Wetzlar's daily rows (see `events.daily_counts`); the row's
     day, service and channel key the choice."""
     kinds = CITY_KINDS["wetzlar"]
-    channel_no = counts["channel"].replace_strict(CHANNELS, range(len(CHANNELS)), return_dtype=pl.UInt64)
+    channel_no = counts["channel"].replace_strict(
+        CHANNELS, range(len(CHANNELS)), return_dtype=pl.UInt64
+    )
     service_no = counts["service_key"].cast(pl.UInt64).to_numpy()
     day_no = counts[DAY].cast(pl.Int64).to_numpy()
     key = ids.splitmix64(day_no) ^ (service_no << np.uint64(3)) ^ channel_no.to_numpy()
     picked, variant = _pick(key, seed, stream, rate)
-    kind = np.where(picked, np.array([str(k) for k in kinds])[variant % len(kinds)], None)
-    counts = counts.with_columns(pl.Series(FAULT, kind, dtype=pl.String), pl.Series("_variant", variant // len(kinds)))
+    kind = _kinds(picked, variant, kinds)
+    counts = counts.with_columns(kind, pl.Series("_variant", variant // len(kinds)))
     fault, v = pl.col(FAULT), pl.col("_variant")
-    missing = MISSING_FIELDS["wetzlar"]
     spoiled = counts.with_columns(
         _spoil(fault, "channel", K.UNKNOWN_CHANNEL, pl.lit(UNKNOWN_CHANNEL_WORD)),
         _spoil(fault, "service_key", K.UNKNOWN_SERVICE, pl.lit(UNKNOWN_SERVICE_KEY)),
-        *(
-            pl.when((fault == K.MISSING_FIELD) & (v % len(missing) == i))
-            .then(pl.lit(None))
-            .otherwise(pl.col(name))
-            .alias(name)
-            for i, name in enumerate(missing)
-        ),
         *(
             pl.when((fault == K.NEGATIVE_COUNT) & (v % len(_COUNTS) == i))
             .then(-1 - (v % 5) - pl.col(name))
@@ -143,8 +131,8 @@ def inject_count_faults(
             .alias(name)
             for i, name in enumerate(_COUNTS)
         ),
-    )
-    return spoiled.drop("_variant"), Counter(k for k in kind if k is not None)
+    ).with_columns(_blank(fault, v, MISSING_FIELDS["wetzlar"]))
+    return spoiled.drop("_variant"), _tally(kind)
 
 
 def nonexistent_day(end: dt.date) -> dt.date:
@@ -173,6 +161,27 @@ def _pick(keys: np.ndarray, seed: int, stream: int, rate: float) -> tuple[np.nda
     picked = ids.unit_interval(hashes) < rate
     variant = (ids.splitmix64(hashes) % np.uint64(1 << 30)).astype(np.int64)
     return picked, variant
+
+
+def _kinds(picked: np.ndarray, variant: np.ndarray, kinds: tuple[FaultKind, ...]) -> pl.Series:
+    """The FAULT column: per row the name of its fault kind, null where the row stays clean."""
+    names = pl.Series(FAULT, [str(k) for k in kinds], dtype=pl.String)
+    return names.gather(variant % len(kinds)).scatter(np.flatnonzero(~picked), None)
+
+
+def _tally(kinds: pl.Series) -> Counter[str]:
+    return Counter(kinds.drop_nulls().to_list())
+
+
+def _blank(fault: pl.Expr, v: pl.Expr, fields: tuple[str, ...]) -> list[pl.Expr]:
+    """Missing-field faults: one of `fields`, chosen by the variant, becomes null."""
+    return [
+        pl.when((fault == K.MISSING_FIELD) & (v % len(fields) == i))
+        .then(pl.lit(None))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for i, name in enumerate(fields)
+    ]
 
 
 def _spoil(fault: pl.Expr, column: str, kind: FaultKind, value: pl.Expr) -> pl.Expr:

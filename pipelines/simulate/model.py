@@ -25,12 +25,10 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
+from pipelines.contract import CHANNELS, DIGITAL_CHANNELS
 from warehouse.seed import read_cities, read_services
 
-CHANNELS: tuple[str, ...] = ("online", "app", "in_person", "phone", "email", "post")
-DIGITAL = np.array([True, True, False, False, False, False])
-STAGES: tuple[str, ...] = ("started", "submitted", "completed", "rejected", "abandoned")
-DEVICES: tuple[str, ...] = ("desktop", "mobile", "tablet")
+DIGITAL = np.array([c in DIGITAL_CHANNELS for c in CHANNELS])
 
 CASES_PER_INHABITANT_YEAR = 1.6
 
@@ -63,11 +61,11 @@ P = ServiceProfile
 # fmt: off
 SERVICE_PROFILES: tuple[ServiceProfile, ...] = (
     #  key               weight digital analog   min  ctr  rem  reject  fee    eid
-    P("99115005104000",  8.0, 0.03, "office",  10,  0,  2, 0.010, False, 0.90),  # register residence
+    P("99115005104000",  8.0, 0.03, "office",  10,  0,  2, 0.010, False, 0.90),  # residence
     P("99115005070000",  2.5, 0.30, "mixed",    6,  0,  2, 0.010, False, 0.50),
     P("99115005011000",  4.0, 0.04, "office",   8,  0,  2, 0.010, False, 0.90),
     P("99115008000000",  1.5, 0.55, "mixed",    5,  0,  1, 0.010, False, 0.10),
-    P("99115003012000",  3.0, 0.12, "office",   4,  0,  0, 0.010, True,  0.80),  # registration cert.
+    P("99115003012000",  3.0, 0.12, "office",   4,  0,  0, 0.010, True,  0.80),  # certificate
     P("99115004001001",  2.0, 0.75, "postal",   5,  0,  0, 0.050, True,  0.20),
     P("99115002060000",  0.3, 0.10, "postal",  10,  2,  3, 0.200, False, 0.60),
     P("99008001012000",  9.5, 0.00, "counter", 15, 15, 15, 0.005, True,  0.00),  # identity card
@@ -116,7 +114,7 @@ DEFAULT_PROFILE = P("", 0.3, 0.40, "office", 8, 5, 5, 0.03, True, 0.20)
 POSTAL_VOTE_KEY = "99128009012000"
 DAY_CARE_KEYS = ("99041004034000", "99107007149000")
 
-# Behaviour per channel, in CHANNELS order.
+# Behaviour per channel, in CHANNELS order (online, app, in_person, phone, email, post).
 ABANDON_BASE = np.array([0.15, 0.13, 0.03, 0.05, 0.03, 0.02])
 ABANDON_PER_EID = 0.10  # online processes that need the eID are given up more often
 NO_OUTCOME_SHARE = 0.02  # withdrawn or never closed in the log
@@ -130,6 +128,7 @@ APP_DEVICE_PROBS = np.array([0.0, 0.90, 0.10])
 COUNTER_WAIT_MEAN_S = 600.0  # Offenbach: about 10 minutes average wait
 SESSION_TIMEOUT_S = 1800  # the portal records `abandoned` when the session times out
 MAX_PROCESSING_WORKDAYS = 60
+WRITTEN_CLOSE_WORKDAYS = 10.0  # an incomplete e-mail or letter case is closed after about this
 # How much earlier than the period cases are simulated, so that completions of cases started
 # before the period appear in it. Must exceed the longest lag (MAX_PROCESSING_WORKDAYS).
 WARMUP_DAYS = 100
@@ -177,7 +176,9 @@ class CityModel:
 
 def fulda_names() -> dict[str, str]:
     """Fulda's own service names by service key (Fulda only offers the services in its table)."""
-    table = pl.read_csv(FULDA_SERVICES_CSV, separator=";", schema_overrides={"service_key": pl.String})
+    table = pl.read_csv(
+        FULDA_SERVICES_CSV, separator=";", schema_overrides={"service_key": pl.String}
+    )
     return dict(zip(table["service_key"], table["name"], strict=True))
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 
 import numpy as np
 
-from .model import CHANNELS
+from pipelines.contract import CHANNELS
 
 # Elections with postal voting in Hesse. Add new dates here when they are set.
 ELECTION_DAYS: tuple[dt.date, ...] = (

@@ -112,9 +112,9 @@ class FeedServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. `http://127.0.0.1:PORT`."""
-        host, port = self._httpd.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else str(host)
-        return f"http://{host}:{port}"
+        address, port = self._httpd.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     @property
     def marburg_url(self) -> str:
@@ -270,8 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
         expected = f"Bearer {feed.token}".encode()
         given = self.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):
-            body = {"error": "missing or wrong bearer token"}
-            return self._json(HTTPStatus.UNAUTHORIZED, body, {"WWW-Authenticate": "Bearer"})
+            refusal = {"error": "missing or wrong bearer token"}
+            return self._json(HTTPStatus.UNAUTHORIZED, refusal, {"WWW-Authenticate": "Bearer"})
         try:
             since, size, offset = _page_request(query)
             events = feed._marburg.sorted_events()
@@ -283,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             events = events.slice(events["occurred_at"].search_sorted(since, side="left"))
         page = events.slice(offset, size)
         more = offset + size < events.height
-        body = {
+        body: dict[str, object] = {
             "events": _camel_case(page),
             "next_page_token": _encode_token(offset + size) if more else None,
         }
@@ -295,7 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
         except FileNotFoundError:
             return self._json(HTTPStatus.NOT_FOUND, {"error": "no Limburg export; run simulate"})
         etag = f'"{hashlib.sha256(content).hexdigest()}"'
-        wanted = {t.strip().removeprefix("W/") for t in self.headers.get("If-None-Match", "").split(",")}
+        wanted = {
+            t.strip().removeprefix("W/") for t in self.headers.get("If-None-Match", "").split(",")
+        }
         if etag in wanted or "*" in wanted:
             return self._send(HTTPStatus.NOT_MODIFIED, b"", {"ETag": etag}, body_allowed=False)
         headers = {"Content-Type": "application/gzip", "ETag": etag}

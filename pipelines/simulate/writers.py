@@ -19,10 +19,12 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from pipelines.contract import STAGES
+
 from . import faults
 from .cases import Period
 from .events import DAY, EVENT_SCHEMA, TZ
-from .model import STAGES, fulda_names
+from .model import fulda_names
 
 GIESSEN_CHANNELS = {
     "online": "Online", "app": "App", "in_person": "Bürgerbüro", "phone": "Telefon",
@@ -46,7 +48,7 @@ WETZLAR_HEADER = (
     "Begonnen", "Eingereicht", "Abgeschlossen", "Abgelehnt", "Abgebrochen",
 )  # fmt: skip
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_JSON_KEYS = tuple(EVENT_SCHEMA)
+_CANONICAL = list(EVENT_SCHEMA)
 
 Writer = Callable[[pl.DataFrame, Path, Period], list[Path]]
 
@@ -74,7 +76,9 @@ def write_giessen(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     for day, rows_of_day in _by_day(rows, period):
         path = folder / f"nutzung_{day:%Y-%m-%d}.csv"
         with _replacing(path) as tmp:
-            rows_of_day.write_csv(tmp, include_bom=True, separator=";", line_terminator="\r\n", null_value="")
+            rows_of_day.write_csv(
+                tmp, include_bom=True, separator=";", line_terminator="\r\n", null_value=""
+            )
         written.append(path)
     return written
 
@@ -112,7 +116,7 @@ def write_offenbach(events: pl.DataFrame, folder: Path, period: Period) -> list[
     for (month, part), rows in sorted(parts.partition_by("_month", "_part", as_dict=True).items()):
         path = folder / f"month={month}" / f"part-{part}.parquet"
         with _replacing(path) as tmp:
-            rows.select(EVENT_SCHEMA).write_parquet(tmp)
+            rows.select(_CANONICAL).write_parquet(tmp)
         written.append(path)
     return written
 
@@ -122,7 +126,7 @@ def write_marburg(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     paginated JSON API (`server.py`)."""
     path = folder / "events.parquet"
     with _replacing(path) as tmp:
-        events.select(EVENT_SCHEMA).write_parquet(tmp)
+        events.select(_CANONICAL).write_parquet(tmp)
     return [path]
 
 
@@ -132,12 +136,14 @@ def write_limburg(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     In production the export covers the last 35 days and is replaced nightly; the simulator's
     export covers the whole simulated period, so its first export doubles as the history
     backfill. The gzip header carries no timestamp, so equal content gives an equal ETag."""
-    rows = events.select(EVENT_SCHEMA).with_columns(pl.col("occurred_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    rows = events.select(_CANONICAL).with_columns(
+        pl.col("occurred_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     lines = rows.select(pl.struct(pl.all()).struct.json_encode().alias("line"))["line"]
     # Polars writes compact JSON; the export puts a space after each separator, like
     # Python's json.dumps. Keys are known, and `,"key":` cannot occur inside a JSON string.
     lines = lines.str.replace('{"event_id":', '{"event_id": ', literal=True)
-    for key in _JSON_KEYS[1:]:
+    for key in _CANONICAL[1:]:
         lines = lines.str.replace(f',"{key}":', f', "{key}": ', literal=True)
     text = "".join(line + "\n" for line in lines)
     path = folder / "export.ndjson.gz"

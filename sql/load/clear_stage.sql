@@ -1,3 +1,0 @@
-DELETE FROM event_stage;
-DELETE FROM daily_stage;
-DELETE FROM month_stage;
