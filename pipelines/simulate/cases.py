@@ -102,12 +102,8 @@ def intensities(city: CityModel, days: np.ndarray, scale: float) -> np.ndarray:
     if model.POSTAL_VOTE_KEY in keys:
         weights[:, keys.index(model.POSTAL_VOTE_KEY)] += rhythms.postal_vote_extra(days)
     channel_days = rhythms.channel_day_factors(days)
-    return (
-        base[:, None, None]
-        * weights[:, :, None]
-        * city.channel_probs[None, :, :]
-        * channel_days[:, None, :]
-    )
+    per_service = weights[:, :, None] * city.channel_probs[None, :, :]
+    return base[:, None, None] * per_service * channel_days[:, None, :]
 
 
 def draw_cases(city: CityModel, period: Period, *, seed: int, scale: float) -> Cases:
@@ -131,12 +127,10 @@ def draw_cases(city: CityModel, period: Period, *, seed: int, scale: float) -> C
     minute = np.empty(len(cell), dtype=np.int64)
     for c, name in enumerate(CHANNELS):
         mask = channel == c
-        minute[mask] = rhythms.draw_minutes(
-            rhythms.minute_cdfs(name), weekdays[mask], u[U.MINUTE, mask]
-        )
-    start = (
-        days[day_idx].astype(np.int64) * DAY_S + minute * 60 + (u[U.SECOND] * 60).astype(np.int64)
-    )
+        cdfs = rhythms.minute_cdfs(name)
+        minute[mask] = rhythms.draw_minutes(cdfs, weekdays[mask], u[U.MINUTE, mask])
+    seconds = minute * 60 + (u[U.SECOND] * 60).astype(np.int64)
+    start = days[day_idx].astype(np.int64) * DAY_S + seconds
 
     order = np.argsort(start, kind="stable")
     day_idx, service, channel, start = day_idx[order], service[order], channel[order], start[order]
@@ -165,9 +159,8 @@ def _course(
 
     abandoned = u[U.ABANDON] < model.ABANDON_BASE[channel] + digital * model.ABANDON_PER_EID * eid_p
     minutes = np.array([p.minutes for p in profiles])[service]
-    step = np.where(
-        abandoned, _abandon_seconds(channel, u, z), _work_seconds(channel, minutes, u, z)
-    )
+    working = _work_seconds(channel, minutes, u, z)
+    step = np.where(abandoned, _abandon_seconds(channel, u, z), working)
     # A written case is given up by the office: closed for want of documents after some
     # working days, during office hours.
     written = abandoned & ((channel == EMAIL) | (channel == POST))
@@ -218,7 +211,10 @@ def _course(
 
 
 def _work_seconds(
-    channel: np.ndarray, minutes: np.ndarray, u: np.ndarray, z: np.ndarray
+    channel: np.ndarray,
+    minutes: np.ndarray,
+    u: np.ndarray,
+    z: np.ndarray,
 ) -> np.ndarray:
     """Time from start to submission: the form online, waiting plus counter time in person."""
     spread = np.exp(z[Z.DURATION] * np.array([0.55, 0.55, 0.4, 0.6, 0.7, 0.7])[channel])

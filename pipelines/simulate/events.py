@@ -117,9 +117,8 @@ def _localise(naive: pl.Expr, ambiguous: pl.Expr) -> pl.Expr:
     """Read a naive wall-clock time as Europe/Berlin; a time in the spring gap is moved an hour
     on, as the clock on the wall would have shown."""
     local = naive.dt.replace_time_zone(TZ, ambiguous=ambiguous, non_existent="null")
-    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(
-        TZ, ambiguous="earliest", non_existent="null"
-    )
+    later = naive + pl.duration(hours=1)
+    shifted = later.dt.replace_time_zone(TZ, ambiguous="earliest", non_existent="null")
     return local.fill_null(shifted)
 
 

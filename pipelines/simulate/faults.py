@@ -111,9 +111,8 @@ def inject_count_faults(
     """Spoil a fraction `rate` of Wetzlar's daily rows (see `events.daily_counts`); the row's
     day, service and channel key the choice."""
     kinds = CITY_KINDS["wetzlar"]
-    channel_no = counts["channel"].replace_strict(
-        CHANNELS, range(len(CHANNELS)), return_dtype=pl.UInt64
-    )
+    numbers = range(len(CHANNELS))
+    channel_no = counts["channel"].replace_strict(CHANNELS, numbers, return_dtype=pl.UInt64)
     service_no = counts["service_key"].cast(pl.UInt64).to_numpy()
     day_no = counts[DAY].cast(pl.Int64).to_numpy()
     key = ids.splitmix64(day_no) ^ (service_no << np.uint64(3)) ^ channel_no.to_numpy()

@@ -176,9 +176,8 @@ class CityModel:
 
 def fulda_names() -> dict[str, str]:
     """Fulda's own service names by service key (Fulda only offers the services in its table)."""
-    table = pl.read_csv(
-        FULDA_SERVICES_CSV, separator=";", schema_overrides={"service_key": pl.String}
-    )
+    schema = {"service_key": pl.String}
+    table = pl.read_csv(FULDA_SERVICES_CSV, separator=";", schema_overrides=schema)
     return dict(zip(table["service_key"], table["name"], strict=True))
 
 

@@ -104,7 +104,11 @@ def simulate(
             outputs[slug] = CityOutput(counts.height, len(files), "daily rows", dict(injected))
         else:
             events, injected = faults.inject_event_faults(
-                events, slug, seed=seed, stream=city.stream, rate=fault_rate
+                events,
+                slug,
+                seed=seed,
+                stream=city.stream,
+                rate=fault_rate,
             )
             files = writers.WRITERS[slug](events, folder, period)
             outputs[slug] = CityOutput(events.height, len(files), "events", dict(injected))
@@ -127,9 +131,7 @@ def _check(*, months: int, seed: int, scale: float, fault_rate: float) -> None:
     if not scale > 0:
         raise SimulationError(f"scale must be positive (1.0 = real volume), not {scale}")
     if not 0 <= fault_rate <= MAX_FAULT_RATE:
-        raise SimulationError(
-            f"fault_rate must be between 0 and {MAX_FAULT_RATE}, not {fault_rate}"
-        )
+        raise SimulationError(f"fault_rate must lie in [0, {MAX_FAULT_RATE}], not {fault_rate}")
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:

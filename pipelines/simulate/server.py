@@ -97,7 +97,12 @@ class FeedServer:
     free port. Use as a context manager or call `start()` and `stop()`."""
 
     def __init__(
-        self, root: Path, *, host: str = "127.0.0.1", port: int = 0, token: str = "demo-token"
+        self,
+        root: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str = "demo-token",
     ) -> None:
         self.root = Path(root)
         self.token = token
@@ -295,9 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
         except FileNotFoundError:
             return self._json(HTTPStatus.NOT_FOUND, {"error": "no Limburg export; run simulate"})
         etag = f'"{hashlib.sha256(content).hexdigest()}"'
-        wanted = {
-            t.strip().removeprefix("W/") for t in self.headers.get("If-None-Match", "").split(",")
-        }
+        given = self.headers.get("If-None-Match", "")
+        wanted = {t.strip().removeprefix("W/") for t in given.split(",")}
         if etag in wanted or "*" in wanted:
             return self._send(HTTPStatus.NOT_MODIFIED, b"", {"ETag": etag}, body_allowed=False)
         headers = {"Content-Type": "application/gzip", "ETag": etag}

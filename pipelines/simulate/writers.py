@@ -77,7 +77,11 @@ def write_giessen(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
         path = folder / f"nutzung_{day:%Y-%m-%d}.csv"
         with _replacing(path) as tmp:
             rows_of_day.write_csv(
-                tmp, include_bom=True, separator=";", line_terminator="\r\n", null_value=""
+                tmp,
+                include_bom=True,
+                separator=";",
+                line_terminator="\r\n",
+                null_value="",
             )
         written.append(path)
     return written
@@ -136,9 +140,8 @@ def write_limburg(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     In production the export covers the last 35 days and is replaced nightly; the simulator's
     export covers the whole simulated period, so its first export doubles as the history
     backfill. The gzip header carries no timestamp, so equal content gives an equal ETag."""
-    rows = events.select(_CANONICAL).with_columns(
-        pl.col("occurred_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
+    utc_text = pl.col("occurred_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = events.select(_CANONICAL).with_columns(utc_text)
     lines = rows.select(pl.struct(pl.all()).struct.json_encode().alias("line"))["line"]
     # Polars writes compact JSON; the export puts a space after each separator, like
     # Python's json.dumps. Keys are known, and `,"key":` cannot occur inside a JSON string.
