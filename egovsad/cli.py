@@ -47,6 +47,10 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
         raise click.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from error
 
 
+def _print(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="output format"
 )
@@ -110,7 +114,7 @@ def quarantine(city: str | None, fmt: str) -> None:
 
     settings = configuration.load()
     with connect_reader(settings.warehouse_path) as con:
-        click.echo(render(quarantine_summary(con, city=city), fmt))
+        _print(render(quarantine_summary(con, city=city), fmt))
 
 
 @main.command()
@@ -131,7 +135,7 @@ def runs(city: str | None, fmt: str, limit: int) -> None:
             "run_id", "city", "started_at", "status", "rows_read", "rows_loaded",
             "rows_duplicate", "rows_quarantined", "units_seen", "units_skipped", "error",
         )  # fmt: skip
-    click.echo(render(frame, fmt))
+    _print(render(frame, fmt))
 
 
 @main.command()
@@ -152,7 +156,7 @@ def sql(query: str, fmt: str, output: Path | None) -> None:
             rows = analyst.export(con, query, output, "csv" if fmt == "table" else fmt)
             click.echo(f"{rows} rows written to {output}", err=True)
             return
-        click.echo(render(analyst.query_frame(con, query), fmt))
+        _print(render(analyst.query_frame(con, query), fmt))
 
 
 @main.command()

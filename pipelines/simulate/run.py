@@ -61,8 +61,8 @@ class SimulationSummary:
         lines = [head]
         for slug, o in self.cities.items():
             lines.append(f"  {slug:<10} {o.rows:>10,} {o.unit:<10} in {o.files:>4} files")
-        injected = ", ".join(f"{kind} {n}" for kind, n in self.faults.items()) or "none"
-        lines.append(f"  faults at rate {self.fault_rate:g}: {injected}")
+        lines.append(f"  faults at rate {self.fault_rate:g}: {sum(self.faults.values()):,} rows")
+        lines += [f"    {kind:<24} {n:>6,}" for kind, n in self.faults.items()]
         return lines
 
 

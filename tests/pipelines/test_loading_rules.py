@@ -109,7 +109,9 @@ def test_an_unreadable_file_is_quarantined_and_the_others_load(settings: Config,
     drop.mkdir()
     _write_giessen(drop / "nutzung_2026-01-05.csv", ["GI-1;05.01.2026 10:00:00;99115005104000;Online;begonnen;C1;;;;;"])
     (drop / "nutzung_2026-01-06.csv").write_bytes(
-        (GIESSEN_HEADER + "\r\nGI-2;06.01.2026 10:00:00;99115005104000;Bürgerbüro;begonnen;C2;;;;;\r\n").encode("cp1252")
+        (GIESSEN_HEADER + "\r\nGI-2;06.01.2026 10:00:00;99115005104000;Bürgerbüro;begonnen;C2;;;;;\r\n").encode(
+            "cp1252"
+        )
     )
 
     result = ingest(settings, "giessen", drop)
@@ -143,7 +145,16 @@ def _write_wetzlar(path: Path, rows: list[tuple[date, str, str, int, int, int, i
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet("Tageswerte")
     dates = workbook.add_format({"num_format": "dd.mm.yyyy"})
-    header = ["Datum", "Leistungsschlüssel", "Kanal", "Begonnen", "Eingereicht", "Abgeschlossen", "Abgelehnt", "Abgebrochen"]
+    header = [
+        "Datum",
+        "Leistungsschlüssel",
+        "Kanal",
+        "Begonnen",
+        "Eingereicht",
+        "Abgeschlossen",
+        "Abgelehnt",
+        "Abgebrochen",
+    ]
     sheet.write_row(0, 0, header)
     for number, row in enumerate(rows, start=1):
         sheet.write_datetime(number, 0, row[0], dates)

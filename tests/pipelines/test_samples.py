@@ -61,7 +61,9 @@ def test_fulda_sample_maps_names_and_reports_unmapped_ones(settings: Config, sam
     assert result.ok
     assert result.totals.unmapped_names == {"Fischereischein beantragen": 3}
     assert _reasons(settings, "fulda") == {"unmapped_service": 3, "bad_value": 2}
-    event = query(settings, "SELECT service_key, channel, stage, user_seconds FROM events WHERE event_id = 'FU-0000002'")
+    event = query(
+        settings, "SELECT service_key, channel, stage, user_seconds FROM events WHERE event_id = 'FU-0000002'"
+    )
     assert event.row(0) == ("99115005104000", "in_person", "submitted", 912)
 
 
