@@ -145,13 +145,14 @@ def write_limburg(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     lines = rows.select(pl.struct(pl.all()).struct.json_encode().alias("line"))["line"]
     # Polars writes compact JSON; the export puts a space after each separator, like
     # Python's json.dumps. Keys are known, and `,"key":` cannot occur inside a JSON string.
-    lines = lines.str.replace('{"event_id":', '{"event_id": ', literal=True)
-    for key in _CANONICAL[1:]:
-        lines = lines.str.replace(f',"{key}":', f', "{key}": ', literal=True)
-    text = "".join(line + "\n" for line in lines)
+    keys = "|".join(_CANONICAL)
+    lines = lines.str.replace(r'^\{"event_id":', '{"event_id": ').str.replace_all(
+        f',"({keys})":', ', "${1}": '
+    )
+    text = lines.str.join("\n").item() + "\n" if len(lines) else ""
     path = folder / "export.ndjson.gz"
     with _replacing(path) as tmp:
-        tmp.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+        tmp.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
     return [path]
 
 
