@@ -50,9 +50,7 @@ def giessen_files(folder: Path, rows: int, *, days: int = 100, seed: int = 7) ->
     folder.mkdir(parents=True, exist_ok=True)
     events = _events(rows, days, seed)
     local = (
-        pl.lit(START).cast(pl.Datetime("us"))
-        + pl.duration(days=pl.col("day"))
-        + pl.duration(seconds=pl.col("seconds"))
+        pl.lit(START).cast(pl.Datetime("us")) + pl.duration(days=pl.col("day")) + pl.duration(seconds=pl.col("seconds"))
     )
     text = events.select(
         pl.col("day"),

@@ -28,7 +28,7 @@ from warehouse.load import RunTotals, RunWriter
 log = logging.getLogger(__name__)
 
 #: rows validated and staged together; bounds memory while amortising per-batch costs
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 250_000
 
 QUARANTINE_SCHEMA = {
     "source": pl.String,

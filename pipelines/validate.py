@@ -123,17 +123,10 @@ def _from_local(naive: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _first_failure(checks: list[tuple[pl.Expr, Reason, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
-    reason: pl.Expr | pl.When | pl.Then | None = None
-    detail: pl.Expr | pl.When | pl.Then | None = None
-    for failed, why, message in checks:
-        if reason is None:
-            reason = pl.when(failed).then(pl.lit(why.value))
-            detail = pl.when(failed).then(message)
-        else:
-            reason = reason.when(failed).then(pl.lit(why.value))  # type: ignore[union-attr]
-            detail = detail.when(failed).then(message)  # type: ignore[union-attr]
-    assert reason is not None and detail is not None
-    return reason.otherwise(None), detail.otherwise(None)  # type: ignore[union-attr]
+    """The reason and message of the first failing check per row (NULL where none fails)."""
+    reason = pl.coalesce([pl.when(failed).then(pl.lit(why.value)) for failed, why, _ in checks])
+    detail = pl.coalesce([pl.when(failed).then(message) for failed, _, message in checks])
+    return reason, detail
 
 
 def _not_one_of(name: str, allowed: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:

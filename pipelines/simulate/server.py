@@ -82,7 +82,8 @@ class Fault:
 
 
 class ServedRequest(NamedTuple):
-    """A request and the status it was answered with (recorded as the answer is sent)."""
+    """A request and the status it was answered with (recorded as the answer is sent, so a
+    slow answer appears after quicker ones). Header names are in Title-Case."""
 
     path: str
     query: dict[str, str]
@@ -252,7 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        self._served = ServedRequest(url.path, query, dict(self.headers.items()), 0)
+        headers = {_title_case(name): value for name, value in self.headers.items()}
+        self._served = ServedRequest(url.path, query, headers, 0)
         try:
             self._route(self.server.feed, url.path, query)
         except (BrokenPipeError, ConnectionResetError):
@@ -329,6 +331,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+
+def _title_case(name: str) -> str:
+    """`if-none-match` -> `If-None-Match`: one spelling, whatever the client sent."""
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 def _page_request(query: dict[str, str]) -> tuple[dt.datetime | None, int, int]:

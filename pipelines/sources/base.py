@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from pipelines.errors import SourceUnavailable
@@ -95,7 +96,7 @@ class FolderSource(Source):
                 continue
             yield Unit(
                 name=name,
-                read=lambda path=path: self.reader(path),
+                read=partial(self.reader, path),
                 fingerprint=f"{file_digest(path)}:{self.mapping.fingerprint()}",
                 month=self.monthly(name),
             )

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from pipelines.contract import EVENT_FIELDS
 from pipelines.errors import SourceError
@@ -75,7 +76,7 @@ class MarburgSource(Source):
                 frame = json_records_frame(records, MAPPING.columns_in_source())
                 yield Unit(
                     name=f"page {page} (from {start})",
-                    read=lambda frame=frame: iter([RawBatch(frame)]),
+                    read=partial(iter, [RawBatch(frame)]),
                     replaces_quarantine=False,
                 )
                 if not token:
