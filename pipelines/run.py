@@ -138,7 +138,8 @@ class CityRun:
         log.info("run %d of %s started (source %s)", run_id, self.source.city, self.source.location)
         try:
             self._load(since)
-        except (PipelineError, duckdb.Error, OSError, pl.exceptions.PolarsError) as error:
+        # a polars panic is a BaseException; it must fail this city's run, not the process
+        except (PipelineError, duckdb.Error, OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as error:
             message = str(error) if isinstance(error, PipelineError) else f"{type(error).__name__}: {error}"
             self.writer.fail(self.totals, message)
             log.error("run %d of %s failed: %s", run_id, self.source.city, message)

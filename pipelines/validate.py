@@ -143,6 +143,7 @@ def _split(frame: pl.DataFrame, checks: list[tuple[pl.Expr, Reason, pl.Expr]], t
     # messages are built for the few rejected rows only, not for every row
     rejected = (
         marked.filter(pl.col("_reason").is_not_null())
+        .rechunk()  # polars 2.1 can panic formatting messages over unevenly chunked columns
         .with_columns(detail.alias("_detail"))
         .select(*keys, pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"))
     )

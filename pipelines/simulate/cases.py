@@ -14,13 +14,14 @@ from enum import IntEnum
 
 import numpy as np
 
-from pipelines.contract import CHANNELS, DEVICES
+from pipelines.contract import CHANNELS
 
 from . import model, rhythms
 from .model import DIGITAL, CityModel
 
-IN_PERSON = CHANNELS.index("in_person")
+ONLINE = CHANNELS.index("online")
 APP = CHANNELS.index("app")
+IN_PERSON = CHANNELS.index("in_person")
 EMAIL = CHANNELS.index("email")
 POST = CHANNELS.index("post")
 DAY_S = 86_400
@@ -163,10 +164,11 @@ def _course(
     step = np.where(abandoned, _abandon_seconds(channel, u, z), working)
     # A written case is given up by the office: closed for want of documents after some
     # working days, during office hours.
+    horizon = np.datetime64(period.end, "D") + np.timedelta64(2 * model.WARMUP_DAYS, "D")
+    workdays = rhythms.workdays_between(days[0], horizon).astype(np.int64)
     written = abandoned & ((channel == EMAIL) | (channel == POST))
     closing_days = np.full(len(channel), model.WRITTEN_CLOSE_WORKDAYS)
-    closed_at = _decision_times(period, days, start, closing_days, u, z)
-    step = np.where(written, closed_at - start, step)
+    step = np.where(written, _decision_times(workdays, start, closing_days, u, z) - start, step)
 
     submitted = ~abandoned
     has_outcome = submitted & (u[U.LOST] >= model.NO_OUTCOME_SHARE)
@@ -177,18 +179,16 @@ def _course(
         np.array([p.remote_days for p in profiles])[service],
     )
     instant = (median_days == 0) & (digital | in_person)
-    instant_median = np.where(in_person, 120.0, 30.0)
-    outcome_seconds = (instant_median * np.exp(0.6 * z[Z.OUTCOME])).astype(np.int64) + 5
-    outcome_local = _decision_times(period, days, start + step, median_days, u, z)
+    instant_spread = np.exp(0.6 * z[Z.OUTCOME])
+    outcome_seconds = (model.INSTANT_DECISION_S[channel] * instant_spread).astype(np.int64) + 5
+    outcome_local = _decision_times(workdays, start + step, median_days, u, z)
 
-    device = np.full(len(channel), -1)
-    device_u = u[U.DEVICE]
-    online_cdf, app_cdf = np.cumsum(model.ONLINE_DEVICE_PROBS), np.cumsum(model.APP_DEVICE_PROBS)
-    device = np.where(channel == APP, np.searchsorted(app_cdf, device_u, side="right"), device)
-    device = np.where(channel == 0, np.searchsorted(online_cdf, device_u, side="right"), device)
+    online_device = _categorical(model.ONLINE_DEVICE_PROBS, u[U.DEVICE])
+    app_device = _categorical(model.APP_DEVICE_PROBS, u[U.DEVICE])
+    device = np.where(channel == ONLINE, online_device, np.where(channel == APP, app_device, -1))
     fee = np.array([p.fee for p in profiles])[service]
     rated = submitted & (u[U.RATED] < model.RATED_SHARE)
-    stars = 1 + np.searchsorted(np.cumsum(model.RATING_PROBS), u[U.RATING], side="right")
+    stars = 1 + _categorical(model.RATING_PROBS, u[U.RATING])
     return Cases(
         day=days[day_idx],
         rank=np.arange(len(day_idx)) - first_of_day,
@@ -203,10 +203,10 @@ def _course(
         instant=instant,
         outcome_seconds=outcome_seconds,
         outcome_local=outcome_local,
-        device=np.minimum(device, len(DEVICES) - 1),
+        device=device,
         eid=u[U.EID] < eid_p,
         epayment=fee & (u[U.PAY] < model.EPAYMENT_SHARE),
-        rating=np.where(rated, np.minimum(stars, 5), 0),
+        rating=np.where(rated, stars, 0),
     )
 
 
@@ -217,9 +217,8 @@ def _work_seconds(
     z: np.ndarray,
 ) -> np.ndarray:
     """Time from start to submission: the form online, waiting plus counter time in person."""
-    spread = np.exp(z[Z.DURATION] * np.array([0.55, 0.55, 0.4, 0.6, 0.7, 0.7])[channel])
-    median = np.array([60.0, 48.0, 60.0, 0.0, 0.0, 0.0])[channel] * minutes
-    median += np.array([0.0, 0.0, 0.0, 300.0, 600.0, 900.0])[channel]
+    spread = np.exp(z[Z.DURATION] * model.WORK_SPREAD[channel])
+    median = model.WORK_PER_MINUTE_S[channel] * minutes + model.WORK_FIXED_S[channel]
     wait = np.where(channel == IN_PERSON, -model.COUNTER_WAIT_MEAN_S * np.log1p(-u[U.WAIT]), 0.0)
     return np.clip(median * spread + wait, 30, 4 * 3600).astype(np.int64)
 
@@ -227,25 +226,27 @@ def _work_seconds(
 def _abandon_seconds(channel: np.ndarray, u: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Time from start to `abandoned`: the portal's session timeout online, leaving the queue in
     person, hanging up the phone. (Written channels are decided in office hours, see caller.)"""
-    online = model.SESSION_TIMEOUT_S + 180.0 * np.exp(0.8 * z[Z.DURATION])
-    queue = 300.0 - 1500.0 * np.log1p(-u[U.WAIT])
-    phone = 90.0 * np.exp(0.6 * z[Z.DURATION])
+    online = model.SESSION_TIMEOUT_S + model.ONLINE_ACTIVITY_S * np.exp(0.8 * z[Z.DURATION])
+    queue = 300.0 - model.QUEUE_LEAVE_MEAN_S * np.log1p(-u[U.WAIT])
+    phone = model.PHONE_HANGUP_S * np.exp(0.6 * z[Z.DURATION])
     by_channel = np.stack([online, online, queue, phone, phone, phone])
     return by_channel[channel, np.arange(len(channel))].astype(np.int64)
 
 
+def _categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index drawn from `probs` for each uniform number (clipped: float sums may end below 1)."""
+    return np.minimum(np.searchsorted(np.cumsum(probs), u, side="right"), len(probs) - 1)
+
+
 def _decision_times(
-    period: Period,
-    days: np.ndarray,
+    workdays: np.ndarray,
     submitted_local: np.ndarray,
     median_days: np.ndarray,
     u: np.ndarray,
     z: np.ndarray,
 ) -> np.ndarray:
-    """Local wall-clock time of a back-office decision: some working days after submission,
-    during office hours."""
-    horizon = np.datetime64(period.end, "D") + np.timedelta64(2 * model.WARMUP_DAYS, "D")
-    workdays = rhythms.workdays_between(days[0], horizon).astype(np.int64)
+    """Local wall-clock time of a back-office decision: some of the office days `workdays`
+    (day numbers since 1970) after submission, during office hours."""
     needed = np.rint(np.maximum(median_days, 1.0) * np.exp(0.5 * z[Z.OUTCOME]))
     needed = np.clip(needed, 1, model.MAX_PROCESSING_WORKDAYS).astype(np.int64)
     first_after = np.searchsorted(workdays, submitted_local // DAY_S, side="right")

@@ -68,14 +68,13 @@ def city_events(city: CityModel, period: Period, *, seed: int, scale: float) -> 
     events = pl.concat([started, step, outcome], how="vertical_relaxed")
     events = events.with_columns(
         pl.col("occurred_at").dt.convert_time_zone("UTC"),
-        pl.col("rating").cast(pl.Int8),
         pl.col("occurred_at").dt.convert_time_zone(TZ).dt.date().alias(DAY),
     ).filter(pl.col(DAY).is_between(period.start, period.end))
     prefix = city.profile.prefix + "-"
     events = events.with_columns(
         event_id=pl.lit(prefix) + pl.col(NUMBER).cast(pl.String),
     ).sort("occurred_at", NUMBER)
-    return events.select(*EVENT_SCHEMA, DAY, NUMBER).cast(EVENT_SCHEMA)  # type: ignore[arg-type]
+    return events.select(*EVENT_SCHEMA, DAY, NUMBER).cast(pl.Schema(EVENT_SCHEMA))
 
 
 def _case_frame(city: CityModel, cases: Cases, *, seed: int) -> pl.DataFrame:

@@ -18,14 +18,13 @@ from enum import StrEnum
 import numpy as np
 import polars as pl
 
-from pipelines.contract import CHANNELS
+from pipelines.contract import CHANNELS, STAGES
 
 from . import ids, rhythms
 from .events import DAY, NUMBER
 
 FAULT = "_fault"
 _FAULT_STREAM = 0xFA017
-_COUNTS = ("started", "submitted", "completed", "rejected", "abandoned")
 
 
 class FaultKind(StrEnum):
@@ -57,8 +56,8 @@ CITY_KINDS: dict[str, tuple[FaultKind, ...]] = {
     "limburg": _EVENT_KINDS,
     "wetzlar": (K.UNKNOWN_CHANNEL, K.UNKNOWN_SERVICE, K.MISSING_FIELD, K.NEGATIVE_COUNT),
 }
-# Marburg's API selects by time, so an event without a time could never be served.
 _REQUIRED = ("event_id", "occurred_at", "service_key", "channel", "stage")
+# Marburg's API selects by time, so an event without a time could never be served.
 MISSING_FIELDS: dict[str, tuple[str, ...]] = {
     "marburg": tuple(f for f in _REQUIRED if f != "occurred_at"),
     "wetzlar": ("date", "service_key", "channel"),
@@ -124,11 +123,11 @@ def inject_count_faults(
         _spoil(fault, "channel", K.UNKNOWN_CHANNEL, pl.lit(UNKNOWN_CHANNEL_WORD)),
         _spoil(fault, "service_key", K.UNKNOWN_SERVICE, pl.lit(UNKNOWN_SERVICE_KEY)),
         *(
-            pl.when((fault == K.NEGATIVE_COUNT) & (v % len(_COUNTS) == i))
+            pl.when((fault == K.NEGATIVE_COUNT) & (v % len(STAGES) == i))
             .then(-1 - (v % 5) - pl.col(name))
             .otherwise(pl.col(name))
             .alias(name)
-            for i, name in enumerate(_COUNTS)
+            for i, name in enumerate(STAGES)
         ),
     ).with_columns(_blank(fault, v, MISSING_FIELDS["wetzlar"]))
     return spoiled.drop("_variant"), _tally(kind)

@@ -125,8 +125,17 @@ EID_SCALE = 1.0  # global knob on the per-service eID probability
 ONLINE_DEVICE_PROBS = np.array([0.47, 0.45, 0.08])  # desktop, mobile, tablet
 APP_DEVICE_PROBS = np.array([0.0, 0.90, 0.10])
 
+# Time from start to submission: median = per-minute factor x the service's minutes + fixed
+# seconds, spread log-normally; in person the wait at the counter comes on top.
+WORK_PER_MINUTE_S = np.array([60.0, 48.0, 60.0, 0.0, 0.0, 0.0])  # the app is a little quicker
+WORK_FIXED_S = np.array([0.0, 0.0, 0.0, 300.0, 600.0, 900.0])  # a call, an e-mail, a letter
+WORK_SPREAD = np.array([0.55, 0.55, 0.4, 0.6, 0.7, 0.7])
 COUNTER_WAIT_MEAN_S = 600.0  # Offenbach: about 10 minutes average wait
 SESSION_TIMEOUT_S = 1800  # the portal records `abandoned` when the session times out
+ONLINE_ACTIVITY_S = 180.0  # median time on the form before a session is left to time out
+QUEUE_LEAVE_MEAN_S = 1500.0  # waiting in person before giving up (after at least 5 minutes)
+PHONE_HANGUP_S = 90.0  # median time on hold before hanging up
+INSTANT_DECISION_S = np.array([30.0, 30.0, 120.0, 0.0, 0.0, 0.0])  # automated / at the counter
 MAX_PROCESSING_WORKDAYS = 60
 WRITTEN_CLOSE_WORKDAYS = 10.0  # an incomplete e-mail or letter case is closed after about this
 # How much earlier than the period cases are simulated, so that completions of cases started

@@ -179,7 +179,7 @@ class FeedServer:
 def serve_forever(
     root: Path,
     host: str = "127.0.0.1",
-    port: int = 8765,
+    port: int = 8701,
     token: str = "demo-token",
     *,
     announce: Callable[[FeedServer], None] | None = None,

@@ -146,7 +146,8 @@ def write_limburg(events: pl.DataFrame, folder: Path, period: Period) -> list[Pa
     # Polars writes compact JSON; the export puts a space after each separator, like
     # Python's json.dumps. Keys are known, and `,"key":` cannot occur inside a JSON string.
     keys = "|".join(_CANONICAL)
-    lines = lines.str.replace(r'^\{"event_id":', '{"event_id": ').str.replace_all(f',"({keys})":', ', "${1}": ')
+    lines = lines.str.replace(r'^\{"event_id":', '{"event_id": ')
+    lines = lines.str.replace_all(f',"({keys})":', ', "${1}": ')
     text = lines.str.join("\n").item() + "\n" if len(lines) else ""
     path = folder / "export.ndjson.gz"
     with _replacing(path) as tmp:
