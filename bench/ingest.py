@@ -20,8 +20,7 @@ from bench.data import giessen_files, offenbach_parts
 
 RAW_SCAN = {
     "giessen": (
-        "import polars as pl, sys; "
-        "pl.scan_csv(sys.argv[1] + '/*.csv', separator=';', infer_schema=False).collect()"
+        "import polars as pl, sys; pl.scan_csv(sys.argv[1] + '/*.csv', separator=';', infer_schema=False).collect()"
     ),
     "offenbach": "import polars as pl, sys; pl.scan_parquet(sys.argv[1] + '/month=*/*.parquet').collect()",
 }

@@ -59,7 +59,7 @@ def _city(slug: str, location: str, where: str, **extra: Any) -> list[Setting]:
 
 
 SETTINGS: list[Setting] = [
-    Setting("warehouse.memory_limit", "1GB", "memory DuckDB may use when loading (larger batches spill to disk)"),
+    Setting("warehouse.memory_limit", "512MB", "memory DuckDB may use when loading (larger batches spill to disk)"),
     Setting("warehouse.threads", 2, "threads DuckDB may use"),
     *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files"),
     *_city(

@@ -18,6 +18,12 @@ def ingest_cities(
     with connect_writer(settings.warehouse) as con:
         catalogue = Catalogue(service_keys(con))
         return [
-            run_city(build_source(settings.source_settings(city, location)), con, catalogue=catalogue, since=since)
+            run_city(
+                build_source(settings.source_settings(city, location)),
+                con,
+                catalogue=catalogue,
+                since=since,
+                spill_dir=settings.home / "tmp" / "spill",
+            )
             for city in cities
         ]

@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 from pipelines.errors import UnreadableUnit
 from pipelines.mapping import ROW
 
-BATCH_BYTES = 64 << 20
-BATCH_ROWS = 1_000_000
+BATCH_BYTES = 16 << 20
+BATCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.contract import DAILY_FIELDS, EVENT_FIELDS, LOCAL_TZ, Reason
+from pipelines.contract import DAILY_FIELDS, DAILY_SCHEMA, EVENT_FIELDS, EVENT_SCHEMA, LOCAL_TZ, Reason
 from pipelines.errors import PipelineError, UnreadableUnit
 from pipelines.mapping import ROW, UNIT, stage
 from pipelines.personal_data import mask
@@ -28,7 +29,11 @@ from warehouse.load import RunTotals, RunWriter
 log = logging.getLogger(__name__)
 
 #: rows validated and staged together; bounds memory while amortising per-batch costs
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 200_000
+
+#: the columns of validated rows as they are spilled for the merge
+STAGED_EVENT = {UNIT: pl.Int32, ROW: pl.Int64, **EVENT_SCHEMA, "local_date": pl.Date}
+STAGED_DAILY = {UNIT: pl.Int32, ROW: pl.Int64, **DAILY_SCHEMA}
 
 QUARANTINE_SCHEMA = {
     "source": pl.String,
@@ -123,9 +128,11 @@ def _unreadable_row(source: str, error: UnreadableUnit) -> pl.DataFrame:
 class CityRun:
     """Carries one run of ``source`` through a :class:`RunWriter`."""
 
-    def __init__(self, source: Source, con: duckdb.DuckDBPyConnection, *, catalogue: Catalogue, now: datetime) -> None:
+    def __init__(
+        self, source: Source, con: duckdb.DuckDBPyConnection, *, catalogue: Catalogue, now: datetime, spill_dir: Path
+    ) -> None:
         self.source = source
-        self.writer = RunWriter(con, source.city)
+        self.writer = RunWriter(con, source.city, spill_dir)
         self.catalogue = catalogue
         self.now = now
         self.totals = RunTotals()
@@ -144,6 +151,8 @@ class CityRun:
             self.writer.fail(self.totals, message)
             log.error("run %d of %s failed: %s", run_id, self.source.city, message)
             return RunResult(self.source.city, run_id, "failed", self.totals, message)
+        finally:
+            self.writer.close()
         totals = self.totals
         log.info(
             "run %d of %s succeeded: read %d, loaded %d, duplicates %d, quarantined %d, units %d (%d skipped)",
@@ -165,7 +174,10 @@ class CityRun:
         self._flush()
         for counts in self.unit_totals.values():
             counts.add_to(self.totals)
-        merged = self.writer.merge_events() if self.source.kind is Kind.EVENTS else self.writer.merge_daily()
+        if self.source.kind is Kind.EVENTS:
+            merged = self.writer.merge_events(pl.DataFrame(schema=STAGED_EVENT))
+        else:
+            merged = self.writer.merge_daily(pl.DataFrame(schema=STAGED_DAILY))
         self.totals.rows_loaded = merged.loaded
         self.totals.rows_duplicate = merged.duplicates
         self.totals.rows_conflicting = merged.conflicting
@@ -227,13 +239,13 @@ class CityRun:
         if self.source.kind is Kind.EVENTS:
             checked = check_events(staged, self.source.mapping, self.catalogue, now=self.now)
             local_date = pl.col("occurred_at").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("local_date")
-            self.writer.stage_events(checked.valid.with_columns(local_date))
+            self.writer.stage(checked.valid.with_columns(local_date))
             for unit_no, name, count in unmapped_names(staged, checked.rejected).iter_rows():
                 unmapped = self.unit_totals[unit_no].unmapped
                 unmapped[name] = unmapped.get(name, 0) + int(count)
         else:
             checked = check_daily(staged, self.catalogue, today=self.now)
-            self.writer.stage_daily(checked.valid)
+            self.writer.stage(checked.valid)
         if checked.rejected.height == 0:
             return
         for unit_no, reason, count in checked.rejected.group_by(UNIT, "reason").len().iter_rows():
@@ -250,8 +262,13 @@ def run_city(
     con: duckdb.DuckDBPyConnection,
     *,
     catalogue: Catalogue,
+    spill_dir: Path,
     since: date | None = None,
     now: datetime | None = None,
 ) -> RunResult:
-    """Run ``source`` once into the warehouse behind ``con``; never raises for source trouble."""
-    return CityRun(source, con, catalogue=catalogue, now=now or datetime.now(UTC)).run(since)
+    """Run ``source`` once into the warehouse behind ``con``; never raises for source trouble.
+
+    ``spill_dir`` holds the run's validated rows until the merge (removed afterwards).
+    """
+    run = CityRun(source, con, catalogue=catalogue, now=now or datetime.now(UTC), spill_dir=spill_dir)
+    return run.run(since)

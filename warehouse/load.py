@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -70,12 +72,22 @@ class RunTotals:
 
 
 class RunWriter:
-    """One city's run against the writer connection."""
+    """One city's run against the writer connection.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, city: str) -> None:
+    Validated rows are spilled to Parquet files in ``spill_dir`` and merged in single
+    statements at the end: DuckDB holds every small append of an open transaction in
+    memory, while one INSERT ... SELECT streams with bounded memory.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, city: str, spill_dir: Path) -> None:
         self.con = con
         self.city = city
         self.run_id = 0
+        self.spill_root = spill_dir
+        self.spill_dir = spill_dir
+        self.spilled: list[Path] = []
+        self.discarded: list[int] = []
+        self.months: list[str] = []
 
     def start(self, source: str) -> int:
         """Record the run as running, then open the run's transaction."""
@@ -84,8 +96,11 @@ class RunWriter:
         row = _one(self.con, sql("runs/start"), values)
         assert row is not None
         self.run_id = int(row[0])
+        # spill files of runs that died are of no use to anyone: only one writer exists
+        shutil.rmtree(self.spill_root, ignore_errors=True)
+        self.spill_dir = self.spill_root / f"run-{self.run_id}"
+        self.spill_dir.mkdir(parents=True)
         self.con.execute("BEGIN TRANSACTION")
-        run_script(self.con, "load/create_stage", {})
         return self.run_id
 
     def state(self, key: str) -> str | None:
@@ -113,21 +128,18 @@ class RunWriter:
         """A re-delivered file's earlier rejections are replaced by this run's."""
         self.con.execute("DELETE FROM quarantine_store WHERE city = ? AND source = ?", [self.city, unit])
 
-    def stage_events(self, batch: pl.DataFrame) -> None:
-        """Stage validated events (canonical columns, local_date, ``_unit`` and ``_row``)."""
-        self._insert("load/stage_events", batch, {})
-
-    def stage_daily(self, batch: pl.DataFrame) -> None:
-        """Stage validated daily counts (canonical columns, ``_unit`` and ``_row``)."""
-        self._insert("load/stage_daily", batch, {})
+    def stage(self, batch: pl.DataFrame) -> None:
+        """Spill validated rows (canonical columns, ``_unit``, ``_row``) for the merge."""
+        path = self.spill_dir / f"stage-{len(self.spilled):06d}.parquet"
+        batch.write_parquet(path, compression="lz4", statistics=False)
+        self.spilled.append(path)
 
     def replace_month(self, month: str) -> None:
-        self.con.execute("INSERT INTO month_stage VALUES (?)", [month])
+        self.months.append(month)
 
     def discard_unit(self, unit_no: int, unit: str) -> None:
         """Drop what a unit staged (and rejected) in this run before it turned out unreadable."""
-        self.con.execute("DELETE FROM event_stage WHERE unit_no = ?", [unit_no])
-        self.con.execute("DELETE FROM daily_stage WHERE unit_no = ?", [unit_no])
+        self.discarded.append(unit_no)
         self.con.execute(
             "DELETE FROM quarantine_store WHERE city = ? AND source = ? AND last_run = ?",
             [self.city, unit, self.run_id],
@@ -138,15 +150,32 @@ class RunWriter:
         if rows.height:
             self._insert("load/quarantine", rows, {"city": self.city, "run_id": self.run_id})
 
-    def merge_events(self) -> MergeCounts:
-        values = {"city": self.city, "run_id": self.run_id}
+    def merge_events(self, empty: pl.DataFrame) -> MergeCounts:
+        """Merge the spilled events; ``empty`` gives the columns when nothing was staged."""
+        values = self._merge_values(empty)
         run_script(self.con, "load/merge_events", values)
-        return self._counts("load/event_counts")
+        return self._counts("load/event_counts", values)
 
-    def merge_daily(self) -> MergeCounts:
-        values = {"city": self.city, "run_id": self.run_id}
+    def merge_daily(self, empty: pl.DataFrame) -> MergeCounts:
+        """Replace the delivered months with the spilled counts."""
+        values = self._merge_values(empty)
         run_script(self.con, "load/merge_daily", values)
-        return self._counts("load/daily_counts")
+        return self._counts("load/daily_counts", values)
+
+    def _merge_values(self, empty: pl.DataFrame) -> dict[str, Any]:
+        if not self.spilled:
+            self.stage(empty)
+        return {
+            "city": self.city,
+            "run_id": self.run_id,
+            "stage": [str(path) for path in self.spilled],
+            "discarded": self.discarded,
+            "months": self.months,
+        }
+
+    def close(self) -> None:
+        """Remove the run's spill files (after commit or failure)."""
+        shutil.rmtree(self.spill_dir, ignore_errors=True)
 
     def commit(self, totals: RunTotals) -> None:
         """Record the run as succeeded and commit its whole batch at once."""
@@ -188,8 +217,8 @@ class RunWriter:
         finally:
             self.con.unregister("batch")
 
-    def _counts(self, script: str) -> MergeCounts:
-        row = _one(self.con, sql(script))
+    def _counts(self, script: str, values: dict[str, Any]) -> MergeCounts:
+        row = _one(self.con, sql(script), _params(sql(script), values))
         assert row is not None
         staged, loaded, conflicting = (int(value) for value in row)
         return MergeCounts(staged=staged, loaded=loaded, duplicates=staged - loaded, conflicting=conflicting)

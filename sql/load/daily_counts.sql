@@ -1,8 +1,8 @@
--- Counts for the run record, read after merge_daily: staged rows, rows loaded, and
+-- Counts for the run record, read after merge_daily: rows staged, rows loaded, and
 -- superseded rows whose content differed from the version that won.
 SELECT
-    (SELECT count(*) FROM daily_stage) AS staged,
+    (SELECT count(*) FROM daily_staged) AS staged,
     (SELECT count(*) FROM daily_latest) AS loaded,
-    (SELECT count(*) FROM daily_stage s
+    (SELECT count(*) FROM daily_staged s
        JOIN daily_latest l USING (day, service_key, channel)
       WHERE s.content_hash <> l.content_hash) AS conflicting;
