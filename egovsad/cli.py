@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from egovsad import config as configuration
 from egovsad.output import FORMATS, render
@@ -51,6 +52,15 @@ def _print(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
+def _snapshot() -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the snapshot in service (readers never touch the writer's file)."""
+    from warehouse.snapshots import open_current
+
+    settings = configuration.load()
+    _path, con = open_current(settings.snapshot_dir, memory_limit=str(settings.values["readers.memory_limit"]))
+    return con
+
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="output format"
 )
@@ -72,15 +82,30 @@ def main() -> None:
 @city_option
 @click.option("--source", "location", help="a folder or URL to read this time instead of the configured one")
 @click.option("--since", callback=_date, help="pull again (API) or reprocess files from this date, YYYY-MM-DD")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="when another writer (the scheduler) is busy: wait for it, or fail at once",
+)
 @_fail_cleanly
-def ingest(city: str | None, location: str | None, since: date | None) -> None:
+def ingest(city: str | None, location: str | None, since: date | None, wait: bool) -> None:
     """Run the pipeline of one city, or of all cities, once."""
     from egovsad.ingest import ingest_cities
+    from egovsad.logs import configure
 
     if location and not city:
         raise click.UsageError("--source needs --city: a location belongs to one city")
     settings = configuration.load()
-    results = ingest_cities(settings, [city] if city else list(configuration.CITIES), location=location, since=since)
+    configure(settings)
+    results = ingest_cities(
+        settings,
+        [city] if city else list(configuration.CITIES),
+        location=location,
+        since=since,
+        wait=wait,
+        on_wait=lambda: click.echo("egovsad: another writer is busy; waiting for it to finish ...", err=True),
+    )
     failed = [result for result in results if not result.ok]
     for result in results:
         totals = result.totals
@@ -109,11 +134,9 @@ def ingest(city: str | None, location: str | None, since: date | None) -> None:
 @_fail_cleanly
 def quarantine(city: str | None, fmt: str) -> None:
     """Rejected rows counted by city and reason."""
-    from warehouse.db import connect_reader
     from warehouse.queries import quarantine_summary
 
-    settings = configuration.load()
-    with connect_reader(settings.warehouse_path) as con:
+    with _snapshot() as con:
         _print(render(quarantine_summary(con, city=city), fmt))
 
 
@@ -124,11 +147,9 @@ def quarantine(city: str | None, fmt: str) -> None:
 @_fail_cleanly
 def runs(city: str | None, fmt: str, limit: int) -> None:
     """The run records of the pipelines, newest first."""
-    from warehouse.db import connect_reader
     from warehouse.queries import runs as run_records
 
-    settings = configuration.load()
-    with connect_reader(settings.warehouse_path) as con:
+    with _snapshot() as con:
         frame = run_records(con, city=city, limit=limit)
     if fmt == "table":
         frame = frame.select(
@@ -146,12 +167,10 @@ def runs(city: str | None, fmt: str, limit: int) -> None:
 def sql(query: str, fmt: str, output: Path | None) -> None:
     """Run one read-only SQL statement over the analyst views."""
     from warehouse import analyst
-    from warehouse.db import connect_reader
 
-    settings = configuration.load()
     if fmt in ("parquet", "xlsx") and output is None:
         raise click.UsageError(f"--format {fmt} writes a file: give --output FILE")
-    with connect_reader(settings.warehouse_path) as con:
+    with _snapshot() as con:
         if output is not None:
             rows = analyst.export(con, query, output, "csv" if fmt == "table" else fmt)
             click.echo(f"{rows} rows written to {output}", err=True)
@@ -185,3 +204,38 @@ def simulate(
     summary = run_simulation(out, months=months, seed=seed, scale=scale, fault_rate=fault_rate)
     for line in summary.lines():
         click.echo(line)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_fail_cleanly
+def status(fmt: str) -> None:
+    """Per city: last successful run, data up to, rows, quarantined, fresh / stale / failed.
+
+    Exits 1 when any city is stale or failed, so monitoring can call it.
+    """
+    from datetime import UTC
+
+    from egovsad.freshness import assess
+    from warehouse.queries import city_status
+
+    settings = configuration.load()
+    with _snapshot() as con:
+        frame = assess(city_status(con), settings, datetime.now(UTC))
+    frame = frame.select("city", "state", "last_success", "data_until", "rows", "quarantined", "last_status",
+                         "max_age_hours", "last_error")  # fmt: skip
+    _print(render(frame, fmt))
+    if frame.filter(frame["state"] != "fresh").height:
+        sys.exit(1)
+
+
+@main.command()
+@_fail_cleanly
+def schedule() -> None:
+    """Run every city's pipeline on its schedule until SIGTERM or Ctrl+C."""
+    from egovsad.logs import configure
+    from egovsad.schedule import run_scheduler
+
+    settings = configuration.load()
+    configure(settings)
+    run_scheduler(settings)

@@ -36,9 +36,23 @@ class Setting:
     help: str
 
 
-def _city(slug: str, location: str, where: str, **extra: Any) -> list[Setting]:
+def _city(slug: str, location: str, where: str, schedule: str, **extra: Any) -> list[Setting]:
     http = location.startswith("http")
-    settings = [Setting(f"cities.{slug}.location", location, f"{where}; `--source` overrides it for one run")]
+    settings = [
+        Setting(f"cities.{slug}.location", location, f"{where}; `--source` overrides it for one run"),
+        Setting(
+            f"cities.{slug}.schedule",
+            schedule,
+            "cron in Europe/Berlin time (minute hour day month weekday; a sixth field in front adds seconds)",
+        ),
+        Setting(f"cities.{slug}.max_age_hours", 0.0, "data older than this is stale (0: twice the schedule interval)"),
+        Setting(f"cities.{slug}.retries", 3, "scheduled runs: new attempts after a failed run"),
+        Setting(
+            f"cities.{slug}.retry_backoff_seconds",
+            60.0,
+            "scheduled runs: wait before the first new attempt, doubled after each",
+        ),
+    ]
     if http:
         settings += [
             Setting(
@@ -61,24 +75,35 @@ def _city(slug: str, location: str, where: str, **extra: Any) -> list[Setting]:
 SETTINGS: list[Setting] = [
     Setting("warehouse.memory_limit", "512MB", "memory DuckDB may use when loading (larger batches spill to disk)"),
     Setting("warehouse.threads", 2, "threads DuckDB may use"),
-    *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files"),
+    Setting("snapshots.keep", 3, "published snapshots kept for readers (at least 2)"),
+    Setting("readers.memory_limit", "1GB", "memory a reader (CLI, dashboard worker) may use per snapshot"),
+    Setting("logs.max_bytes", 10_000_000, "size at which logs/egovsad.log is rotated"),
+    Setting("logs.backups", 5, "rotated log files kept"),
+    *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files", "0 2 * * *"),
     *_city(
         "fulda",
         "{home}/inbox/fulda",
         "drop folder of export_YYYYMMDD.csv files",
+        "10 2 * * *",
         service_names=({}, "extra Fulda service names -> service keys, added to the shipped table"),
     ),
-    *_city("limburg", f"{FEED_BASE}/limburg/export.ndjson.gz", "URL of the nightly export.ndjson.gz"),
+    *_city(
+        "limburg",
+        f"{FEED_BASE}/limburg/export.ndjson.gz",
+        "URL of the nightly export.ndjson.gz",
+        "30 4 * * *",  # Limburg replaces its export around 03:00
+    ),
     *_city(
         "marburg",
         f"{FEED_BASE}/marburg/events",
         "URL of the events API",
+        "5 * * * *",
         token_env="EGOVSAD_MARBURG_TOKEN",
         page_size=(1000, "events per page"),
         lookback_hours=(48, "hours before the latest loaded event that each run asks for again"),
     ),
-    *_city("offenbach", "{home}/inbox/offenbach", "folder of month=YYYY-MM/part-*.parquet partitions"),
-    *_city("wetzlar", "{home}/inbox/wetzlar", "drop folder of Wetzlar_Statistik_YYYY-MM.xlsx files"),
+    *_city("offenbach", "{home}/inbox/offenbach", "folder of month=YYYY-MM/part-*.parquet partitions", "20 2 * * *"),
+    *_city("wetzlar", "{home}/inbox/wetzlar", "drop folder of Wetzlar_Statistik_YYYY-MM.xlsx files", "40 2 * * *"),
 ]
 DEFAULTS = {setting.key: setting for setting in SETTINGS}
 
@@ -143,6 +168,22 @@ class Config:
     @property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse" / "egovsad.duckdb"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.home / "snapshots"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "writer.lock"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def spill_dir(self) -> Path:
+        return self.home / "tmp" / "spill"
 
     @property
     def warehouse(self) -> WarehouseSettings:

@@ -1,7 +1,9 @@
-"""Running the pipelines of several cities against the one writer connection."""
+"""Running pipelines as the one writer: lock, run each city, publish a snapshot after each."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date
 
 from egovsad.config import Config
@@ -9,21 +11,31 @@ from pipelines.run import RunResult, run_city
 from pipelines.sources import build_source
 from pipelines.validate import Catalogue
 from warehouse.db import connect_writer, service_keys
+from warehouse.lock import writer_lock
+from warehouse.snapshots import publish
+
+log = logging.getLogger(__name__)
 
 
 def ingest_cities(
-    settings: Config, cities: list[str], *, location: str | None = None, since: date | None = None
+    settings: Config,
+    cities: list[str],
+    *,
+    location: str | None = None,
+    since: date | None = None,
+    wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
 ) -> list[RunResult]:
-    """Run each city once, in order; one failing city never stops the others."""
-    with connect_writer(settings.warehouse) as con:
+    """Run each city once, in order, and publish after each run (failed ones too, so
+    that readers see the failure); one failing city never stops the others.
+
+    Raises WarehouseBusy when another writer holds the lock and ``wait`` is False.
+    """
+    results = []
+    with writer_lock(settings.lock_path, wait=wait, on_wait=on_wait), connect_writer(settings.warehouse) as con:
         catalogue = Catalogue(service_keys(con))
-        return [
-            run_city(
-                build_source(settings.source_settings(city, location)),
-                con,
-                catalogue=catalogue,
-                since=since,
-                spill_dir=settings.home / "tmp" / "spill",
-            )
-            for city in cities
-        ]
+        for city in cities:
+            source = build_source(settings.source_settings(city, location))
+            results.append(run_city(source, con, catalogue=catalogue, since=since, spill_dir=settings.spill_dir))
+            publish(con, settings.warehouse_path, settings.snapshot_dir, keep=int(settings.values["snapshots.keep"]))
+    return results

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from egovsad import config as configuration
 from egovsad.ingest import ingest_cities
 from pipelines.run import RunResult
-from warehouse.db import connect_reader, frame
+from warehouse.db import frame
+from warehouse.snapshots import open_current
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -42,11 +41,7 @@ def ingest(settings: configuration.Config, city: str, location: Path | str | Non
 
 
 def query(settings: configuration.Config, sql: str, params: object = None) -> pl.DataFrame:
-    with connect_reader(settings.warehouse_path) as con:
+    """Ask the published snapshot, as every reader does."""
+    _path, con = open_current(settings.snapshot_dir)
+    with con:
         return frame(con, sql, params)
-
-
-@pytest.fixture
-def reader(settings: configuration.Config) -> Iterator[duckdb.DuckDBPyConnection]:
-    with connect_reader(settings.warehouse_path) as con:
-        yield con

@@ -1,4 +1,4 @@
-"""Read-side questions about the pipelines' bookkeeping: run records and quarantine."""
+"""Read-side questions about the pipelines' bookkeeping: run records, quarantine, status."""
 
 from __future__ import annotations
 
@@ -17,3 +17,8 @@ def runs(con: duckdb.DuckDBPyConnection, *, city: str | None = None, limit: int 
 def quarantine_summary(con: duckdb.DuckDBPyConnection, *, city: str | None = None) -> pl.DataFrame:
     """Rejected rows counted by city and reason; a row delivered again counts once."""
     return frame(con, sql("runs/quarantine_summary"), {"city": city})
+
+
+def city_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per city: latest run and its status, latest success, data reach, rows, quarantined."""
+    return frame(con, sql("runs/status"))
