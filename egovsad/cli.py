@@ -23,6 +23,7 @@ from pipelines.errors import PipelineError
 from warehouse.errors import WarehouseError
 
 CITY = click.Choice(configuration.CITIES)
+CHANNELS = ("online", "app", "in_person", "phone", "email", "post")
 
 
 def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -239,3 +240,46 @@ def schedule() -> None:
     settings = configuration.load()
     configure(settings)
     run_scheduler(settings)
+
+
+@main.command()
+@click.argument("kpi_id", required=False)
+@click.option("--list", "list_kpis", is_flag=True, help="list the KPIs with their definitions")
+@click.option("--by", "dims", default="", help="comma list of city, service, channel, month, day")
+@click.option("--from", "start", callback=_date, help="first local day, YYYY-MM-DD (default: 12 full months back)")
+@click.option("--to", "end", callback=_date, help="last local day, YYYY-MM-DD (default: end of last month)")
+@click.option("--city", "cities", multiple=True, type=CITY, help="only these cities (repeatable)")
+@click.option("--service", "services", multiple=True, help="only these service keys (repeatable)")
+@click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS), help="only these channels")
+@click.option("--suppress", is_flag=True, help="hide small cells as the dashboard does for mayors and officers")
+@format_option
+@_fail_cleanly
+def kpi(
+    kpi_id: str | None,
+    list_kpis: bool,
+    dims: str,
+    start: date | None,
+    end: date | None,
+    cities: tuple[str, ...],
+    services: tuple[str, ...],
+    channels: tuple[str, ...],
+    suppress: bool,
+    fmt: str,
+) -> None:
+    """Compute one KPI, as the dashboard does (same registry, same numbers)."""
+    from egovsad.kpi_output import kpi_list, kpi_table
+    from warehouse.kpis import Selection, compute, get, last_full_months
+
+    if list_kpis:
+        _print(render(kpi_list(), fmt))
+        return
+    if not kpi_id:
+        raise click.UsageError("name a KPI, or use --list")
+    settings = configuration.load()
+    default_start, default_end = last_full_months(date.today())
+    selection = Selection(start or default_start, end or default_end, cities, services, channels)
+    by = tuple(dim.strip() for dim in dims.split(",") if dim.strip())
+    with _snapshot() as con:
+        result = compute(con, kpi_id, selection, by, unit_costs=settings.unit_costs())
+    min_cell = int(settings.values["privacy.min_cell"]) if suppress else None
+    _print(render(kpi_table(get(kpi_id), result, by, min_cell=min_cell), fmt))

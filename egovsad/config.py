@@ -52,6 +52,7 @@ def _city(slug: str, location: str, where: str, schedule: str, **extra: Any) -> 
             60.0,
             "scheduled runs: wait before the first new attempt, doubled after each",
         ),
+        Setting(f"cities.{slug}.unit_costs", {}, "this city's own unit costs in EUR per channel, e.g. { phone = 3.9 }"),
     ]
     if http:
         settings += [
@@ -72,12 +73,27 @@ def _city(slug: str, location: str, where: str, schedule: str, **extra: Any) -> 
     return settings
 
 
+#: default unit costs per channel in EUR (estimates; source in the README)
+UNIT_COSTS = {"online": 0.25, "app": 0.25, "phone": 4.60, "email": 4.60, "post": 8.40, "in_person": 14.00}
+
 SETTINGS: list[Setting] = [
     Setting("warehouse.memory_limit", "512MB", "memory DuckDB may use when loading (larger batches spill to disk)"),
     Setting("warehouse.threads", 2, "threads DuckDB may use"),
     Setting("snapshots.keep", 3, "published snapshots kept for readers (at least 2)"),
     Setting("readers.memory_limit", "1GB", "memory a reader (CLI, dashboard worker) may use per snapshot"),
     Setting("logs.max_bytes", 10_000_000, "size at which logs/egovsad.log is rotated"),
+    Setting("privacy.min_cell", 5, "views for mayors and officers (and `--suppress`) hide counts below this"),
+    *(
+        Setting(f"unit_costs.{channel}", eur, f"estimated cost in EUR of one transaction {label}")
+        for channel, eur, label in [
+            ("online", UNIT_COSTS["online"], "online"),
+            ("app", UNIT_COSTS["app"], "in the app"),
+            ("phone", UNIT_COSTS["phone"], "by phone"),
+            ("email", UNIT_COSTS["email"], "by e-mail"),
+            ("post", UNIT_COSTS["post"], "by post"),
+            ("in_person", UNIT_COSTS["in_person"], "in person"),
+        ]
+    ),
     Setting("logs.backups", 5, "rotated log files kept"),
     *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files", "0 2 * * *"),
     *_city(
@@ -197,6 +213,14 @@ class Config:
     def city(self, slug: str, key: str) -> Any:
         return self.values[f"cities.{slug}.{key}"]
 
+    def unit_costs(self) -> dict[str, dict[str, float]]:
+        """EUR per transaction, per city and channel: the defaults with each city's overrides."""
+        defaults = {channel: float(self.values[f"unit_costs.{channel}"]) for channel in UNIT_COSTS}
+        return {
+            city: defaults | {str(k): float(v) for k, v in dict(self.city(city, "unit_costs")).items()}
+            for city in CITIES
+        }
+
     def source_settings(self, slug: str, location: str | None = None) -> SourceSettings:
         """What ``slug``'s pipeline needs; ``location`` overrides the configured one."""
         values = {
@@ -247,5 +271,12 @@ def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Con
             value = float(value)
         if not isinstance(value, expected):
             raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {value!r}")
+        if key.endswith(".unit_costs"):
+            for channel, eur in value.items():
+                if channel not in UNIT_COSTS or not isinstance(eur, int | float) or eur < 0:
+                    raise ConfigError(
+                        f"{path}: '{key}.{channel}' must be a channel ({', '.join(UNIT_COSTS)}) "
+                        "with a cost of 0 or more"
+                    )
         values[key] = value
     return Config(home=home, values=values, environ=env)

@@ -44,6 +44,13 @@ UNION
 SELECT e.local_date FROM event_store e JOIN stage_changed($stage, $discarded) c ON e.event_id = c.event_id
 WHERE e.city = $city;
 
+-- Cases whose events change (new or old version), for the processing times below.
+CREATE OR REPLACE TEMP TABLE touched_cases AS
+SELECT DISTINCT case_id FROM stage_changed($stage, $discarded) WHERE case_id IS NOT NULL
+UNION
+SELECT e.case_id FROM event_store e JOIN stage_changed($stage, $discarded) c ON e.event_id = c.event_id
+WHERE e.city = $city AND e.case_id IS NOT NULL;
+
 DELETE FROM event_store e USING stage_changed($stage, $discarded) c
 WHERE e.city = $city AND e.event_id = c.event_id;
 
@@ -67,3 +74,49 @@ SELECT city, local_date, service_key, channel,
 FROM event_store
 WHERE city = $city AND local_date IN (SELECT local_date FROM touched_days)
 GROUP BY ALL;
+
+DELETE FROM daily_event_facts
+WHERE city = $city AND day IN (SELECT local_date FROM touched_days);
+
+INSERT INTO daily_event_facts
+SELECT city, local_date, service_key, channel,
+       count(rating),
+       count(*) FILTER (WHERE rating >= 4),
+       coalesce(sum(rating), 0),
+       count(eid) FILTER (WHERE stage = 'submitted' AND channel IN ('online', 'app')),
+       count(*) FILTER (WHERE eid AND stage = 'submitted' AND channel IN ('online', 'app')),
+       count(epayment) FILTER (WHERE stage = 'submitted' AND channel IN ('online', 'app')),
+       count(*) FILTER (WHERE epayment AND stage = 'submitted' AND channel IN ('online', 'app')),
+       count(device) FILTER (WHERE stage = 'submitted' AND channel IN ('online', 'app')),
+       count(*) FILTER (WHERE device IN ('mobile', 'tablet') AND stage = 'submitted' AND channel IN ('online', 'app'))
+FROM event_store
+WHERE city = $city AND local_date IN (SELECT local_date FROM touched_days)
+GROUP BY ALL;
+
+DELETE FROM transaction_durations
+WHERE city = $city AND day IN (SELECT local_date FROM touched_days);
+
+INSERT INTO transaction_durations
+SELECT city, local_date, service_key, channel, user_seconds
+FROM event_store
+WHERE city = $city AND local_date IN (SELECT local_date FROM touched_days)
+  AND stage = 'submitted' AND user_seconds IS NOT NULL
+ORDER BY local_date;
+
+DELETE FROM case_durations
+WHERE city = $city AND case_id IN (SELECT case_id FROM touched_cases);
+
+INSERT INTO case_durations
+WITH submitted AS (
+    SELECT case_id, min(occurred_at) AS submitted_at,
+           arg_min(service_key, occurred_at) AS service_key, arg_min(channel, occurred_at) AS channel
+    FROM event_store
+    WHERE city = $city AND stage = 'submitted' AND case_id IN (SELECT case_id FROM touched_cases)
+    GROUP BY case_id
+)
+SELECT $city, s.case_id, min(e.occurred_at)::DATE, s.service_key, s.channel,
+       epoch(min(e.occurred_at) - s.submitted_at) / 86400.0
+FROM submitted s
+JOIN event_store e
+  ON e.city = $city AND e.case_id = s.case_id AND e.stage = 'completed' AND e.occurred_at > s.submitted_at
+GROUP BY s.case_id, s.service_key, s.channel, s.submitted_at;

@@ -1,0 +1,14 @@
+-- transactions_per_1000: transactions / population * 1000, the population being the
+-- sum over the cities in each group. numerator = transactions, denominator = population.
+WITH grouped AS (
+    SELECT {dims} sum(submitted) AS transactions, list_distinct(list(city)) AS group_cities
+    FROM kpi_daily($date_from, $date_to, $cities, $services, $channels)
+    GROUP BY ALL
+    HAVING count(*) > 0
+)
+SELECT g.* EXCLUDE (transactions, group_cities),
+       g.transactions * 1000.0 / p.population AS value,
+       g.transactions::DOUBLE AS numerator,
+       p.population::DOUBLE AS denominator
+FROM grouped g,
+     LATERAL (SELECT sum(population) AS population FROM cities WHERE list_contains(g.group_cities, slug)) p
