@@ -37,19 +37,17 @@ def kpi_table(kpi: Kpi, result: pl.DataFrame, by: tuple[str, ...], *, min_cell: 
     "not reported".
     """
     frame = result.with_columns(pl.col(dim).cast(pl.String) for dim in by if dim == "day")
+    if kpi.unit == "count":
+        frame = frame.with_columns(pl.col("value").cast(pl.Int64))
     if min_cell is None:
         return frame
     marked = suppress(frame, by, rate=kpi.is_rate, min_cell=min_cell)
     hidden = pl.col("suppressed")
-    shown_value = pl.col("value").cast(pl.String)
-    if kpi.unit == "count":
-        shown_value = (
-            pl.when(pl.col("value") == pl.col("value").round(0))
-            .then(pl.col("value").cast(pl.Int64).cast(pl.String))
-            .otherwise(shown_value)
-        )
     return marked.with_columns(
-        pl.when(hidden).then(pl.lit(SUPPRESSED if kpi.unit == "count" else None)).otherwise(shown_value).alias("value"),
+        pl.when(hidden)
+        .then(pl.lit(SUPPRESSED if kpi.unit == "count" else None))
+        .otherwise(pl.col("value").cast(pl.String))
+        .alias("value"),
         pl.when(hidden).then(None).otherwise(pl.col("numerator")).alias("numerator"),
         pl.when(hidden).then(None).otherwise(pl.col("denominator")).alias("denominator"),
     )
