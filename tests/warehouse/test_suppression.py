@@ -1,0 +1,68 @@
+"""Small cells hidden in the views of mayors and officers, with secondary suppression."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from egovsad.kpi_output import kpi_table
+from warehouse.kpis import KPIS
+from warehouse.suppression import suppress
+
+
+def _counts(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"city": pl.String, "service": pl.String, "value": pl.Float64}, orient="row"
+    ).with_columns(numerator=pl.lit(None, pl.Float64), denominator=pl.lit(None, pl.Float64))
+
+
+def test_a_single_small_cell_takes_the_next_smallest_of_its_row_and_column_with_it() -> None:
+    table = _counts(
+        [
+            ("giessen", "A", 3), ("giessen", "B", 40), ("giessen", "C", 12),
+            ("fulda", "A", 20), ("fulda", "B", 30), ("fulda", "C", 50),
+        ]
+    )  # fmt: skip
+
+    hidden = suppress(table, ("city", "service"), rate=False).filter("suppressed")
+
+    cells = set(zip(hidden["city"], hidden["service"], strict=True))
+    # primary: giessen A (3); giessen's row would give it away -> giessen C (12);
+    # column A would give it away -> fulda A (20); then fulda's row -> fulda B (30); column C is closed
+    assert ("giessen", "A") in cells and ("giessen", "C") in cells and ("fulda", "A") in cells
+    for dim, other in (("city", "service"), ("service", "city")):
+        for _, group in hidden.group_by(other):
+            assert (
+                group.height != 1
+                or suppress(table, ("city", "service"), rate=False)
+                .filter(pl.col(other) == group[other][0])["suppressed"]
+                .sum()
+                != 1
+            )
+
+
+def test_zero_and_large_counts_stay_visible() -> None:
+    table = _counts([("giessen", "A", 0), ("giessen", "B", 5), ("fulda", "A", 7)])
+
+    assert suppress(table, ("city", "service"), rate=False)["suppressed"].to_list() == [False, False, False]
+
+
+def test_a_rate_with_a_small_denominator_is_not_shown_and_its_parts_are_hidden() -> None:
+    result = pl.DataFrame(
+        {"city": ["giessen", "fulda"], "value": [0.5, 0.25], "numerator": [2.0, 10.0], "denominator": [4.0, 40.0]}
+    )
+
+    shown = kpi_table(KPIS["digital_takeup"], result, ("city",), min_cell=5)
+
+    assert shown.rows() == [("giessen", None, None, None, True), ("fulda", None, None, None, True)]
+
+
+def test_a_suppressed_count_reads_less_than_five() -> None:
+    result = pl.DataFrame(
+        {"city": ["giessen", "fulda", "marburg"], "value": [3.0, 9.0, 20.0], "numerator": [None] * 3,
+         "denominator": [None] * 3},
+        schema_overrides={"numerator": pl.Float64, "denominator": pl.Float64},
+    )  # fmt: skip
+
+    shown = kpi_table(KPIS["transactions"], result, ("city",), min_cell=5)
+
+    assert shown["value"].to_list() == ["<5", "<5", "20"]  # fulda goes too: the total would reveal giessen
