@@ -82,6 +82,7 @@ SETTINGS: list[Setting] = [
     Setting("snapshots.keep", 3, "published snapshots kept for readers (at least 2)"),
     Setting("readers.memory_limit", "1GB", "memory a reader (CLI, dashboard worker) may use per snapshot"),
     Setting("logs.max_bytes", 10_000_000, "size at which logs/egovsad.log is rotated"),
+    Setting("logs.backups", 5, "rotated log files kept"),
     Setting("privacy.min_cell", 5, "views for mayors and officers (and `--suppress`) hide counts below this"),
     *(
         Setting(f"unit_costs.{channel}", eur, f"estimated cost in EUR of one transaction {label}")
@@ -94,7 +95,6 @@ SETTINGS: list[Setting] = [
             ("in_person", UNIT_COSTS["in_person"], "in person"),
         ]
     ),
-    Setting("logs.backups", 5, "rotated log files kept"),
     *_city("giessen", "{home}/inbox/giessen", "drop folder of nutzung_YYYY-MM-DD.csv files", "0 2 * * *"),
     *_city(
         "fulda",
