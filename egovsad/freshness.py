@@ -8,30 +8,88 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from apscheduler.triggers.cron import CronTrigger
 
-from egovsad.config import Config
+from egovsad.config import CONFIG_NAME, Config, ConfigError
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+#: crontab's weekday numbers: 0 and 7 are Sunday (APScheduler 3 counts 0 as Monday)
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday(text: str) -> int:
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    raise ValueError(f"'{text}' is not a weekday (0-7 or sun-sat)")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab weekday field as APScheduler 3 reads it: the days, by name.
+
+    crontab counts 0 (and 7) as Sunday and APScheduler 3 counts 0 as Monday; names
+    mean the same to both, so every list, range and step is expanded to names.
+    """
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        base, slash, step_text = part.partition("/")
+        if slash and (not step_text.isdigit() or int(step_text) == 0):
+            raise ValueError(f"'{part}' has no valid step")
+        step = int(step_text) if slash else 1
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            low, _, high = base.partition("-")
+            first, last = _weekday(low), _weekday(high)
+        else:
+            first = _weekday(base)
+            last = 7 if slash else first
+        if first > last:
+            raise ValueError(f"'{part}' runs backwards")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
 
 
 def cron_trigger(expression: str) -> CronTrigger:
     """A cron trigger in Europe/Berlin time: five fields, or six with seconds in front.
 
-    Raises ValueError naming the expression when it is not valid cron.
+    Weekdays count as in crontab (0 or 7 is Sunday). Raises ValueError naming the
+    expression when it is not valid cron.
     """
     fields = expression.split()
     if len(fields) == 5:
-        return CronTrigger.from_crontab(expression, timezone=BERLIN)
-    if len(fields) == 6:
-        second, minute, hour, day, month, weekday = fields
+        fields = ["0", *fields]
+    elif len(fields) != 6:
+        raise ValueError(f"'{expression}' is not a cron expression of five (or six, with seconds) fields")
+    second, minute, hour, day, month, weekday = fields
+    try:
         return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=BERLIN
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday),
+            timezone=BERLIN,
         )
-    raise ValueError(f"'{expression}' is not a cron expression of five (or six, with seconds) fields")
+    except ValueError as error:
+        raise ValueError(f"'{expression}' is not a valid cron expression: {error}") from None
 
 
-def schedule_interval(expression: str, now: datetime) -> timedelta:
+def city_trigger(settings: Config, city: str) -> CronTrigger:
+    """The trigger of a city's ``schedule`` setting; ConfigError naming the setting if invalid."""
+    expression = str(settings.city(city, "schedule"))
+    try:
+        return cron_trigger(expression)
+    except ValueError as error:
+        raise ConfigError(f"{settings.home / CONFIG_NAME}: 'cities.{city}.schedule': {error}") from None
+
+
+def schedule_interval(trigger: CronTrigger, now: datetime) -> timedelta:
     """The time between the next two runs of a schedule."""
-    trigger = cron_trigger(expression)
     first = trigger.get_next_fire_time(None, now)
     assert first is not None
     second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1))
@@ -44,7 +102,7 @@ def max_age(settings: Config, city: str, now: datetime) -> timedelta:
     hours = float(settings.city(city, "max_age_hours"))
     if hours > 0:
         return timedelta(hours=hours)
-    return 2 * schedule_interval(str(settings.city(city, "schedule")), now)
+    return 2 * schedule_interval(city_trigger(settings, city), now)
 
 
 def assess(status: pl.DataFrame, settings: Config, now: datetime) -> pl.DataFrame:

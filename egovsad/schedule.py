@@ -20,7 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from egovsad.config import CITIES, Config
-from egovsad.freshness import BERLIN, cron_trigger
+from egovsad.freshness import BERLIN, city_trigger
 from egovsad.ingest import ingest_cities
 from pipelines.run import RunResult
 
@@ -64,9 +64,7 @@ def build_scheduler(settings: Config, jobs: CityJobs) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     for city in CITIES:
-        scheduler.add_job(
-            jobs.run, trigger=cron_trigger(str(settings.city(city, "schedule"))), args=[city], id=city, name=city
-        )
+        scheduler.add_job(jobs.run, trigger=city_trigger(settings, city), args=[city], id=city, name=city)
 
     def report(event: JobExecutionEvent) -> None:
         log.error("job %s raised %r", event.job_id, event.exception)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 
 from egovsad import config as configuration
 from egovsad.ingest import ingest_cities
@@ -45,3 +47,19 @@ def query(settings: configuration.Config, sql: str, params: object = None) -> pl
     _path, con = open_current(settings.snapshot_dir)
     with con:
         return frame(con, sql, params)
+
+
+WetzlarRow = tuple[date, str, str, int, int, int, int, int]
+
+
+def write_wetzlar(path: Path, rows: list[WetzlarRow]) -> None:
+    """A Wetzlar statistics workbook: sheet Tageswerte, a real Excel date per row."""
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Tageswerte")
+    dates = workbook.add_format({"num_format": "dd.mm.yyyy"})
+    sheet.write_row(0, 0, ["Datum", "Leistungsschlüssel", "Kanal", "Begonnen", "Eingereicht", "Abgeschlossen",
+                           "Abgelehnt", "Abgebrochen"])  # fmt: skip
+    for number, row in enumerate(rows, start=1):
+        sheet.write_datetime(number, 0, datetime.combine(row[0], datetime.min.time()), dates)
+        sheet.write_row(number, 1, row[1:])
+    workbook.close()

@@ -113,13 +113,15 @@ class SnapshotReader:
         self._lock = threading.Lock()
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the newest snapshot (one per caller, safe across threads)."""
+        """A cursor on the newest snapshot (one per caller, safe across threads).
+
+        The connection to an older snapshot is not closed when a newer one is taken up:
+        closing it would break the cursors other callers still hold. Each cursor keeps
+        its snapshot open; the snapshot is closed when its last cursor is gone.
+        """
         with self._lock:
             if self._con is None or current(self.folder) != self.path:
-                path, con = open_current(self.folder, memory_limit=self.memory_limit, threads=self.threads)
-                old, self._con, self.path = self._con, con, path
-                if old is not None:
-                    old.close()
+                self.path, self._con = open_current(self.folder, memory_limit=self.memory_limit, threads=self.threads)
             return self._con.cursor()
 
     def close(self) -> None:

@@ -6,10 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from egovsad.config import Config
-from tests.conftest import ingest, query
+from tests.conftest import ingest, query, write_wetzlar
 
 GIESSEN_HEADER = "Vorgang;Zeitpunkt;Leistungsschluessel;Kanal;Status;Fall;Dauer_Min;eID;Bezahlung;Endgeraet;Bewertung"
 
@@ -141,38 +140,17 @@ def test_a_malformed_record_is_quarantined_with_its_line(settings: Config, tmp_p
     assert "3 fields" in query(settings, "SELECT detail FROM quarantine").item()
 
 
-def _write_wetzlar(path: Path, rows: list[tuple[date, str, str, int, int, int, int, int]]) -> None:
-    workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet("Tageswerte")
-    dates = workbook.add_format({"num_format": "dd.mm.yyyy"})
-    header = [
-        "Datum",
-        "Leistungsschlüssel",
-        "Kanal",
-        "Begonnen",
-        "Eingereicht",
-        "Abgeschlossen",
-        "Abgelehnt",
-        "Abgebrochen",
-    ]
-    sheet.write_row(0, 0, header)
-    for number, row in enumerate(rows, start=1):
-        sheet.write_datetime(number, 0, row[0], dates)
-        sheet.write_row(number, 1, row[1:])
-    workbook.close()
-
-
 def test_wetzlar_month_delivered_again_replaces_that_month(settings: Config, tmp_path: Path) -> None:
     drop = tmp_path / "wetzlar"
     drop.mkdir()
     key = "99115005104000"
-    _write_wetzlar(
+    write_wetzlar(
         drop / "Wetzlar_Statistik_2026-01.xlsx",
         [(date(2026, 1, 5), key, "Online", 5, 4, 3, 0, 1), (date(2026, 1, 6), key, "Post", 2, 2, 0, 0, 0)],
     )
-    _write_wetzlar(drop / "Wetzlar_Statistik_2026-02.xlsx", [(date(2026, 2, 2), key, "Online", 1, 1, 1, 0, 0)])
+    write_wetzlar(drop / "Wetzlar_Statistik_2026-02.xlsx", [(date(2026, 2, 2), key, "Online", 1, 1, 1, 0, 0)])
     ingest(settings, "wetzlar", drop)
-    _write_wetzlar(
+    write_wetzlar(
         drop / "Wetzlar_Statistik_2026-01.xlsx",
         [(date(2026, 1, 7), key, "Telefon", 9, 9, 9, 0, 0), (date(2026, 2, 1), key, "Online", 1, 1, 1, 0, 0)],
     )

@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-import xlsxwriter
 
 from egovsad import config as configuration
 from egovsad.ingest import ingest_cities
+from tests.conftest import write_wetzlar
 from warehouse.kpis import KPIS, KpiError, Selection, compute
 from warehouse.snapshots import open_current
 
@@ -89,25 +89,8 @@ def _offenbach(folder: Path) -> None:
 def _wetzlar(folder: Path) -> None:
     folder.mkdir(parents=True)
     for month in ("2026-03", "2026-04"):
-        workbook = xlsxwriter.Workbook(str(folder / f"Wetzlar_Statistik_{month}.xlsx"))
-        sheet = workbook.add_worksheet("Tageswerte")
-        dates = workbook.add_format({"num_format": "dd.mm.yyyy"})
-        header = [
-            "Datum",
-            "Leistungsschlüssel",
-            "Kanal",
-            "Begonnen",
-            "Eingereicht",
-            "Abgeschlossen",
-            "Abgelehnt",
-            "Abgebrochen",
-        ]
-        sheet.write_row(0, 0, header)
         rows = [row for row in COUNTS if row[0].strftime("%Y-%m") == month]
-        for number, row in enumerate(rows, start=1):
-            sheet.write_datetime(number, 0, datetime.combine(row[0], datetime.min.time()), dates)
-            sheet.write_row(number, 1, row[1:])
-        workbook.close()
+        write_wetzlar(folder / f"Wetzlar_Statistik_{month}.xlsx", rows)
 
 
 @pytest.fixture(scope="module")
