@@ -6,7 +6,6 @@ of the layers below is turned into a one-line message and a non-zero exit.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -76,7 +75,6 @@ def main() -> None:
     Everything is kept under the home folder $EGOVSAD_HOME (default
     ~/.local/share/egovsad): settings in egovsad.toml, the warehouse, logs.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()

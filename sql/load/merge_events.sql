@@ -106,17 +106,23 @@ ORDER BY local_date;
 DELETE FROM case_durations
 WHERE city = $city AND case_id IN (SELECT case_id FROM touched_cases);
 
+-- One pass over the touched cases' events: the first submission, the service and channel
+-- it was made in, and the first completion after it.
 INSERT INTO case_durations
-WITH submitted AS (
-    SELECT case_id, min(occurred_at) AS submitted_at,
-           arg_min(service_key, occurred_at) AS service_key, arg_min(channel, occurred_at) AS channel
+WITH steps AS (
+    SELECT case_id,
+           min(occurred_at) FILTER (WHERE stage = 'submitted') AS submitted_at,
+           arg_min(service_key, occurred_at) FILTER (WHERE stage = 'submitted') AS service_key,
+           arg_min(channel, occurred_at) FILTER (WHERE stage = 'submitted') AS channel,
+           list(occurred_at) FILTER (WHERE stage = 'completed') AS completions
     FROM event_store
-    WHERE city = $city AND stage = 'submitted' AND case_id IN (SELECT case_id FROM touched_cases)
+    WHERE city = $city AND stage IN ('submitted', 'completed') AND case_id IN (SELECT case_id FROM touched_cases)
     GROUP BY case_id
+),
+durations AS (
+    SELECT *, list_min(list_filter(completions, lambda done: done > submitted_at)) AS completed_at FROM steps
 )
-SELECT $city, s.case_id, min(e.occurred_at)::DATE, s.service_key, s.channel,
-       epoch(min(e.occurred_at) - s.submitted_at) / 86400.0
-FROM submitted s
-JOIN event_store e
-  ON e.city = $city AND e.case_id = s.case_id AND e.stage = 'completed' AND e.occurred_at > s.submitted_at
-GROUP BY s.case_id, s.service_key, s.channel, s.submitted_at;
+SELECT $city, case_id, completed_at::DATE, service_key, channel,
+       epoch(completed_at - submitted_at) / 86400.0
+FROM durations
+WHERE completed_at IS NOT NULL;
