@@ -200,9 +200,9 @@ class CityRun:
                 self._add_batch(unit_no, unit, batch, counts)
         except UnreadableUnit as error:
             self.pending = [pending for pending in self.pending if pending.unit_no != unit_no]
-            self.writer.discard_unit(unit_no, unit.name)
+            self.writer.discard_unit(unit_no)
             self.unit_totals[unit_no] = _UnitTotals(read=1, quarantined={Reason.UNREADABLE_FILE.value: 1})
-            self.writer.quarantine(_unreadable_row(unit.name, error))
+            self.writer.quarantine(_unreadable_row(unit.name, error), 0)
             log.warning("%s: unreadable file %s: %s", self.source.city, unit.name, error)
         else:
             if unit.month is not None:
@@ -216,7 +216,7 @@ class CityRun:
         if batch.malformed is not None and batch.malformed.height:
             counts.read += batch.malformed.height
             counts.reject(Reason.BAD_VALUE.value, batch.malformed.height)
-            self.writer.quarantine(_malformed_rows(batch.malformed, unit.name))
+            self.writer.quarantine(_malformed_rows(batch.malformed, unit.name), unit_no)
         if batch.frame.height == 0:
             return
         raw = batch.frame.with_columns(pl.lit(unit_no, pl.Int32).alias(UNIT))
@@ -254,7 +254,7 @@ class CityRun:
         for item in pending:
             if item.unit_no in rejected_units:
                 rejected = checked.rejected.filter(pl.col(UNIT) == item.unit_no)
-                self.writer.quarantine(quarantine_rows(item.raw, rejected, item.source))
+                self.writer.quarantine(quarantine_rows(item.raw, rejected, item.source), item.unit_no)
 
 
 def run_city(

@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ class RunWriter:
         self.spill_root = spill_dir
         self.spill_dir = spill_dir
         self.spilled: list[Path] = []
+        self.rejected: list[Path] = []
         self.discarded: list[int] = []
         self.months: list[str] = []
 
@@ -137,18 +139,17 @@ class RunWriter:
     def replace_month(self, month: str) -> None:
         self.months.append(month)
 
-    def discard_unit(self, unit_no: int, unit: str) -> None:
-        """Drop what a unit staged (and rejected) in this run before it turned out unreadable."""
+    def discard_unit(self, unit_no: int) -> None:
+        """Drop what a unit staged and rejected in this run before it turned out unreadable."""
         self.discarded.append(unit_no)
-        self.con.execute(
-            "DELETE FROM quarantine_store WHERE city = ? AND source = ? AND last_run = ?",
-            [self.city, unit, self.run_id],
-        )
 
-    def quarantine(self, rows: pl.DataFrame) -> None:
-        """Keep rejected rows: columns source, row_number, reason, detail, raw (masked)."""
+    def quarantine(self, rows: pl.DataFrame, unit_no: int) -> None:
+        """Spill rejected rows (source, row_number, reason, detail, raw, personal data masked)
+        for the commit; ``unit_no`` 0 marks rows that a later discard must not drop."""
         if rows.height:
-            self._insert("load/quarantine", rows, {"city": self.city, "run_id": self.run_id})
+            path = self.spill_dir / f"rejected-{len(self.rejected):06d}.parquet"
+            rows.with_columns(pl.lit(unit_no, pl.Int32).alias("_unit")).write_parquet(path, compression="lz4")
+            self.rejected.append(path)
 
     def merge_events(self, empty: pl.DataFrame) -> MergeCounts:
         """Merge the spilled events; ``empty`` gives the columns when nothing was staged."""
@@ -178,7 +179,18 @@ class RunWriter:
         shutil.rmtree(self.spill_dir, ignore_errors=True)
 
     def commit(self, totals: RunTotals) -> None:
-        """Record the run as succeeded and commit its whole batch at once."""
+        """Keep the rejected rows, record the run as succeeded and commit the whole batch."""
+        if self.rejected:
+            run_script(
+                self.con,
+                "load/quarantine",
+                {
+                    "city": self.city,
+                    "run_id": self.run_id,
+                    "rejected": [str(path) for path in self.rejected],
+                    "discarded": self.discarded,
+                },
+            )
         self._finish("succeeded", totals, None)
         self.con.execute("COMMIT")
 
@@ -194,6 +206,8 @@ class RunWriter:
             sql("runs/finish"),
             {
                 "run_id": self.run_id,
+                # now() would be the start of the run's transaction: take the clock here
+                "ended_at": datetime.now(UTC),
                 "status": status,
                 "rows_read": totals.rows_read,
                 "rows_loaded": totals.rows_loaded,
@@ -209,13 +223,6 @@ class RunWriter:
                 "error": error,
             },
         )
-
-    def _insert(self, script: str, batch: pl.DataFrame, values: dict[str, Any]) -> None:
-        self.con.register("batch", batch.to_arrow())
-        try:
-            run_script(self.con, script, values)
-        finally:
-            self.con.unregister("batch")
 
     def _counts(self, script: str, values: dict[str, Any]) -> MergeCounts:
         row = _one(self.con, sql(script), _params(sql(script), values))

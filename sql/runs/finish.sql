@@ -1,5 +1,5 @@
 UPDATE run_log SET
-    ended_at = now(), status = $status,
+    ended_at = $ended_at, status = $status,
     rows_read = $rows_read, rows_loaded = $rows_loaded, rows_duplicate = $rows_duplicate,
     rows_conflicting = $rows_conflicting, rows_quarantined = $rows_quarantined,
     quarantined_by_reason = $quarantined_by_reason, units_seen = $units_seen,

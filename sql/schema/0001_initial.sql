@@ -90,8 +90,9 @@ CREATE TABLE run_log (
     error              VARCHAR
 );
 
--- Rejected rows, masked. One row per distinct rejected content per city, so a bad row
--- delivered again is not counted twice.
+-- Rejected rows, masked. One row per distinct rejected content (row_hash) per city, so a
+-- bad row delivered again is not counted twice; kept unique by the load (an index would
+-- have to fit in memory for a delivery of millions of bad rows).
 CREATE TABLE quarantine_store (
     city       VARCHAR NOT NULL,
     row_hash   VARCHAR NOT NULL,
@@ -101,8 +102,7 @@ CREATE TABLE quarantine_store (
     row_number BIGINT,
     raw        VARCHAR,
     first_run  BIGINT NOT NULL,
-    last_run   BIGINT NOT NULL,
-    PRIMARY KEY (city, row_hash)
+    last_run   BIGINT NOT NULL
 );
 
 -- Files (or exports) already loaded, by content fingerprint, so unchanged ones are skipped.

@@ -121,7 +121,8 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
     def start(home: Path, *args: str, module: str = "egovsad") -> Running:
-        name = f"{len(started):02d}-{module.rpartition('.')[2]}-{args[0] if args else ''}"
+        command = args[0] if args and args[0].isalpha() else ""
+        name = f"{len(started):02d}-{module.rpartition('.')[2]}-{command}"
         out, err = tmp_path / f"{name}.stdout", tmp_path / f"{name}.stderr"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
@@ -158,6 +159,13 @@ def published(home: Path, query: str) -> pl.DataFrame | None:
         return None
     with con:
         return frame(con, query)
+
+
+def published_item(home: Path, query: str) -> Any:
+    """The one value a query over the snapshot in service returns."""
+    result = published(home, query)
+    assert result is not None, "nothing published yet"
+    return result.item()
 
 
 def published_runs(home: Path, city: str, *, finished: bool = True) -> pl.DataFrame:

@@ -13,11 +13,6 @@ from tests.scheduler.conftest import TOKEN, egovsad, make_home, run_records
 from tests.scheduler.test_schedule import _feeds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: sql/runs/finish.sql sets ended_at = now() inside the run's transaction, and DuckDB's "
-    "now() is the transaction's start, so a succeeded run 'ends' when it began (and last_success is early)",
-)
 @pytest.mark.timeout(60)
 def test_a_run_record_ends_when_the_run_ended(tmp_path: Path) -> None:
     with FeedServer(_feeds(tmp_path / "feeds", 30), token=TOKEN) as feeds:
@@ -31,11 +26,6 @@ def test_a_run_record_ends_when_the_run_ended(tmp_path: Path) -> None:
     assert (run["ended_at"] - run["started_at"]).total_seconds() >= 1.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: egovsad.cli.main calls logging.basicConfig (a stderr handler on the root logger) and "
-    "egovsad.logs.configure adds a second one, so every log line is printed twice on stderr",
-)
 @pytest.mark.timeout(60)
 def test_one_log_line_per_run_start_and_end_on_stderr_and_in_the_log_file(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home", {})

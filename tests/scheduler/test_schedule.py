@@ -21,6 +21,7 @@ from tests.scheduler.conftest import (
     egovsad,
     make_home,
     published,
+    published_item,
     published_runs,
     run_records,
     wait_until,
@@ -119,12 +120,14 @@ def test_sigterm_during_a_load_finishes_the_run_and_publishes_it_whole(
             "timeout_seconds": 30.0,
             "max_retries": 0,
         }
-        home = make_home(tmp_path / "home", {"marburg": marburg})
-        before = egovsad(home, "ingest", "--city", "giessen", "--source", str(SAMPLES / "giessen"))
+        giessen = {"location": str(SAMPLES / "giessen"), "schedule": EVERY_SECOND}
+        home = make_home(tmp_path / "home", {"marburg": marburg, "giessen": giessen})
+        before = egovsad(home, "ingest", "--city", "giessen")
         assert before.returncode == 0, before.stderr
         feeds.inject(Fault.slow(0), Fault.slow(0), Fault.slow(4.0))  # the third page takes 4 s
         scheduler = spawn(home, "schedule")
         wait_until(lambda: _marburg_requests(feeds) >= 2, timeout=20, what="two pages of Marburg's first run")
+        # meanwhile Gießen's job comes due again and waits for the writer
 
         # the scheduler is the writer now: a second one is refused, readers get the previous snapshot
         refused = egovsad(home, "ingest", "--city", "giessen", "--no-wait")
@@ -147,12 +150,15 @@ def test_sigterm_during_a_load_finishes_the_run_and_publishes_it_whole(
         assert runs["status"].to_list() == ["succeeded"]
         assert runs["rows_loaded"].item() == 500 and events.item() == 500
         assert requests == 5  # it went on after the signal to its last page, and no new run started
+        # nor did Gießen's run, which was waiting for the writer when the signal came
+        assert published_item(home, "SELECT max(run_id) FROM pipeline_runs") == runs["run_id"].item()
     else:  # or rolled back whole
         assert events.item() == 0
-    assert published(home, "SELECT count(*) FROM events WHERE city = 'giessen'").item() == 12  # type: ignore[union-attr]
+    assert published_item(home, "SELECT count(*) FROM events WHERE city = 'giessen'") == 12
 
     # what was published is the writer's last committed state
     with connect_reader(home / "warehouse" / "egovsad.duckdb") as con:
         written = frame(con, "SELECT * FROM pipeline_runs ORDER BY run_id")
     assert "running" not in written["status"].to_list()
-    assert written.equals(published(home, "SELECT * FROM pipeline_runs ORDER BY run_id"))
+    in_service = published(home, "SELECT * FROM pipeline_runs ORDER BY run_id")
+    assert in_service is not None and written.equals(in_service)
