@@ -9,7 +9,7 @@ import argparse
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bench import ingest, kpis, snapshots
@@ -25,7 +25,8 @@ def warehouse(work: Path, events: int) -> Path:
         return home
     delivery = work / f"offenbach-3y-{events}"
     if not delivery.exists():
-        offenbach_parts(delivery, events, days=1095)
+        # three years that end before today, so no event is in the future
+        offenbach_parts(delivery, events, days=1095, start=date(2023, 6, 1))
     env = {**os.environ, "EGOVSAD_HOME": str(home)}
     egovsad = str(Path(sys.executable).with_name("egovsad"))
     subprocess.run([egovsad, "ingest", "--city", "offenbach", "--source", str(delivery)], env=env, check=True)

@@ -22,6 +22,7 @@ START = date(2025, 1, 1)
 
 
 def _events(rows: int, days: int, seed: int) -> pl.DataFrame:
+    """``rows`` events spread over ``days`` days (day offsets from the delivery's start)."""
     rng = np.random.default_rng(seed)
     keys = read_services()["service_key"].to_numpy()
     day = np.sort(rng.integers(0, days, rows))
@@ -76,13 +77,13 @@ def giessen_files(folder: Path, rows: int, *, days: int = 100, seed: int = 7) ->
     return paths
 
 
-def offenbach_parts(folder: Path, rows: int, *, days: int = 100, seed: int = 11) -> list[Path]:
-    """Offenbach's month partitions of Parquet parts holding ``rows`` events."""
+def offenbach_parts(folder: Path, rows: int, *, days: int = 100, seed: int = 11, start: date = START) -> list[Path]:
+    """Offenbach's month partitions of Parquet parts holding ``rows`` events from ``start`` on."""
     events = _events(rows, days, seed)
     frame = events.select(
         pl.format("OF-{}", pl.col("n")).alias("event_id"),
         (
-            pl.lit(START).cast(pl.Datetime("us", "UTC"))
+            pl.lit(start).cast(pl.Datetime("us", "UTC"))
             + pl.duration(days=pl.col("day"))
             + pl.duration(seconds=pl.col("seconds"))
         ).alias("occurred_at"),

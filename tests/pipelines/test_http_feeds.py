@@ -183,3 +183,31 @@ def test_limburg_broken_gzip_is_an_unreadable_file(settings: configuration.Confi
 
     assert result.ok and result.totals.quarantined == {"unreadable_file": 1}
     assert query(settings, "SELECT count(*) FROM events").item() == 0
+
+
+def test_a_backfill_asks_marburg_again_from_its_date(settings: configuration.Config, feeds: FeedServer) -> None:
+    from datetime import date
+
+    from egovsad.ingest import ingest_cities
+
+    ingest(settings, "marburg")
+    feeds.requests.clear()
+
+    [again] = ingest_cities(settings, ["marburg"], since=date(2026, 3, 1))
+
+    assert again.ok and (again.totals.rows_read, again.totals.rows_duplicate) == (25, 25)
+    assert marburg_requests(feeds)[0].query["from"] == "2026-03-01T00:00:00Z"
+
+
+def test_a_backfill_fetches_limburg_without_if_none_match(settings: configuration.Config, feeds: FeedServer) -> None:
+    from datetime import date
+
+    from egovsad.ingest import ingest_cities
+
+    ingest(settings, "limburg")
+
+    [again] = ingest_cities(settings, ["limburg"], since=date(2026, 1, 1))
+
+    limburg = [request for request in feeds.requests if request.path.startswith("/limburg")]
+    assert "If-None-Match" not in limburg[-1].headers and limburg[-1].status == 200
+    assert again.ok and again.totals.rows_read == 13 and again.totals.rows_loaded == 0

@@ -182,3 +182,16 @@ def test_every_run_balances(settings: Config, samples: Path) -> None:
     runs = query(settings, "SELECT rows_read, rows_loaded, rows_duplicate, rows_quarantined FROM pipeline_runs")
     for read, loaded, duplicates, quarantined in runs.iter_rows():
         assert loaded + duplicates + quarantined == read
+
+
+def test_a_backfill_reprocesses_the_files_from_its_date(settings: Config, samples: Path) -> None:
+    from egovsad.ingest import ingest_cities
+
+    ingest(settings, "giessen", samples / "giessen")
+
+    [again] = ingest_cities(settings, ["giessen"], location=str(samples / "giessen"), since=date(2026, 1, 1))
+
+    assert again.ok
+    assert again.totals.units == ["nutzung_2026-01-02.csv", "nutzung_2026-03-17.csv"]  # 7 Dec 2025 is left alone
+    assert (again.totals.units_skipped, again.totals.rows_read, again.totals.rows_loaded) == (0, 17, 0)
+    assert query(settings, "SELECT count(*) FROM quarantine").item() == 7  # nothing counted twice
