@@ -27,6 +27,10 @@ def warehouse(work: Path, events: int) -> Path:
     if not delivery.exists():
         # three years that end before today, so no event is in the future
         offenbach_parts(delivery, events, days=1095, start=date(2023, 6, 1))
+    home.mkdir(parents=True, exist_ok=True)
+    # one run of 50M events needs more than the default 512MB of DuckDB memory (the
+    # aggregation of the cases' processing times); operators set it the same way
+    (home / "egovsad.toml").write_text('[warehouse]\nmemory_limit = "3GB"\n', encoding="utf-8")
     env = {**os.environ, "EGOVSAD_HOME": str(home)}
     egovsad = str(Path(sys.executable).with_name("egovsad"))
     subprocess.run([egovsad, "ingest", "--city", "offenbach", "--source", str(delivery)], env=env, check=True)
