@@ -33,7 +33,12 @@ from pipelines.personal_data import looks_personal
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(hours=1)
 SERVICE_KEY_PATTERN = r"^\d{14}$"
-TEXT_FIELDS = ("event_id", "service_key", "channel", "stage", "case_id", "device")
+#: free text fields, checked for personal data on every row
+FREE_TEXT = ("event_id", "case_id")
+#: fields with a closed vocabulary: a valid value cannot be personal data, so they are
+#: checked only on rows that fail anyway (a few), which is much cheaper than every row
+CLOSED_TEXT = ("service_key", "channel", "stage", "device")
+PERSONAL = "a text field looks like personal data"
 
 
 @dataclass(frozen=True)
@@ -136,15 +141,24 @@ def _not_one_of(name: str, allowed: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
     return failed, message
 
 
-def _split(frame: pl.DataFrame, checks: list[tuple[pl.Expr, Reason, pl.Expr]], typed: list[pl.Expr]) -> Checked:
+def _split(
+    frame: pl.DataFrame, checks: list[tuple[pl.Expr, Reason, pl.Expr]], typed: list[pl.Expr], closed: tuple[str, ...]
+) -> Checked:
+    """Valid rows typed; rejected rows with reason and message. Personal data in a
+    closed-vocabulary field (``closed``) wins over the reason found first."""
     reason, detail = _first_failure(checks)
     keys = [pl.col(name) for name in (UNIT, ROW) if name in frame.columns]
     marked = frame.with_columns(reason.alias("_reason"))
+    personal = pl.any_horizontal(*(looks_personal(name) for name in closed))
     # messages are built for the few rejected rows only, not for every row
     rejected = (
         marked.filter(pl.col("_reason").is_not_null())
         .rechunk()  # polars 2.1 can panic formatting messages over unevenly chunked columns
         .with_columns(detail.alias("_detail"))
+        .with_columns(
+            pl.when(personal).then(pl.lit(Reason.PERSONAL_DATA.value)).otherwise(pl.col("_reason")).alias("_reason"),
+            pl.when(personal).then(pl.lit(PERSONAL)).otherwise(pl.col("_detail")).alias("_detail"),
+        )
         .select(*keys, pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"))
     )
     valid = marked.filter(pl.col("_reason").is_null()).select(*keys, *typed)
@@ -176,8 +190,8 @@ def check_events(staged: pl.DataFrame, mapping: FieldMapping, catalogue: Catalog
         frame = frame.with_columns(_service=_text("service_key"), _unmapped=pl.lit(False))
 
     checks: list[tuple[pl.Expr, Reason, pl.Expr]] = []
-    personal = pl.any_horizontal(*(looks_personal(f) for f in TEXT_FIELDS))
-    checks.append((personal, Reason.PERSONAL_DATA, pl.lit("a text field looks like personal data")))
+    personal = pl.any_horizontal(*(looks_personal(f) for f in FREE_TEXT))
+    checks.append((personal, Reason.PERSONAL_DATA, pl.lit(PERSONAL)))
     for field in ("event_id", "occurred_at", "service_key", "channel", "stage"):
         checks.append((_text(field).is_null(), Reason.MISSING_FIELD, pl.lit(f"{field} is missing")))
     for field in ("event_id", "case_id"):
@@ -281,7 +295,7 @@ def check_events(staged: pl.DataFrame, mapping: FieldMapping, catalogue: Catalog
         _text("device").alias("device"),
         pl.col("_rating").cast(pl.Int8).alias("rating"),
     ]
-    return _split(frame, _fill_false(checks), typed)
+    return _split(frame, _fill_false(checks), typed, CLOSED_TEXT)
 
 
 def _fill_false(
@@ -321,8 +335,6 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) 
         *(_integer(name, schema).alias(f"_{name}") for name in COUNT_FIELDS),
     )
     checks: list[tuple[pl.Expr, Reason, pl.Expr]] = []
-    personal = pl.any_horizontal(*(looks_personal(f) for f in ("service_key", "channel")))
-    checks.append((personal, Reason.PERSONAL_DATA, pl.lit("a text field looks like personal data")))
     for field in DAILY_SCHEMA:
         checks.append((_text(field).is_null(), Reason.MISSING_FIELD, pl.lit(f"{field} is missing")))
     checks.append(
@@ -378,7 +390,7 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) 
         _text("channel").alias("channel"),
         *(pl.col(f"_{name}").alias(name) for name in COUNT_FIELDS),
     ]
-    return _split(frame, _fill_false(checks), typed)
+    return _split(frame, _fill_false(checks), typed, ("service_key", "channel"))
 
 
 def unmapped_names(staged: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:

@@ -54,12 +54,12 @@ WHERE e.city = $city AND e.case_id IS NOT NULL;
 DELETE FROM event_store e USING stage_changed($stage, $discarded) c
 WHERE e.city = $city AND e.event_id = c.event_id;
 
--- Sorted by day, so that date-range queries skip whole row groups.
+-- In delivery order, which for every feed is close to day order: row groups stay
+-- narrow in time without the cost of a sort (a third of the whole merge at 10M rows).
 INSERT INTO event_store
 SELECT $city, event_id, occurred_at, local_date, service_key, channel, stage, case_id,
        user_seconds, eid, epayment, device, rating, content_hash, $run_id
-FROM stage_changed($stage, $discarded)
-ORDER BY local_date;
+FROM stage_changed($stage, $discarded);
 
 DELETE FROM daily_from_events
 WHERE city = $city AND day IN (SELECT local_date FROM touched_days);

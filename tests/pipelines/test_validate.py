@@ -86,6 +86,8 @@ def test_local_day_follows_berlin_not_utc() -> None:
         ({"Fall": "+49 641 1234567"}, "personal_data"),
         ({"Fall": "10.0.0.1"}, "personal_data"),
         ({"Fall": "2001:db8::8a2e:370:7334"}, "personal_data"),
+        ({"Kanal": "max.mustermann@example.org"}, "personal_data"),  # a closed field, checked on failure
+        ({"Leistungsschluessel": "+49 6421 123456"}, "personal_data"),
     ],
 )
 def test_each_rule_names_its_reason(overrides: dict[str, str | None], reason: str) -> None:
