@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 200_000
 
 #: the columns of validated rows as they are spilled for the merge
-STAGED_EVENT = {UNIT: pl.Int32, ROW: pl.Int64, **EVENT_SCHEMA, "local_date": pl.Date}
-STAGED_DAILY = {UNIT: pl.Int32, ROW: pl.Int64, **DAILY_SCHEMA}
+STAGED_EVENT: dict[str, pl.DataType] = {UNIT: pl.Int32(), ROW: pl.Int64(), **EVENT_SCHEMA, "local_date": pl.Date()}
+STAGED_DAILY: dict[str, pl.DataType] = {UNIT: pl.Int32(), ROW: pl.Int64(), **DAILY_SCHEMA}
 
 QUARANTINE_SCHEMA = {
     "source": pl.String,

@@ -81,11 +81,6 @@ def current(folder: Path) -> Path:
     return folder / name
 
 
-def published_at(path: Path) -> datetime:
-    """When a snapshot was published (its name is its UTC timestamp)."""
-    return datetime.strptime(path.stem, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-
-
 def open_current(
     folder: Path, *, memory_limit: str = "1GB", threads: int = 2
 ) -> tuple[Path, duckdb.DuckDBPyConnection]:
