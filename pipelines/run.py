@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.contract import DAILY_FIELDS, DAILY_SCHEMA, EVENT_FIELDS, EVENT_SCHEMA, LOCAL_TZ, Reason
+from pipelines.contract import DAILY_FIELDS, DAILY_SCHEMA, EVENT_FIELDS, EVENT_SCHEMA, Reason
 from pipelines.errors import PipelineError, UnreadableUnit
 from pipelines.mapping import ROW, UNIT, stage
 from pipelines.personal_data import mask
@@ -238,8 +238,7 @@ class CityRun:
         checked: Checked
         if self.source.kind is Kind.EVENTS:
             checked = check_events(staged, self.source.mapping, self.catalogue, now=self.now)
-            local_date = pl.col("occurred_at").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("local_date")
-            self.writer.stage(checked.valid.with_columns(local_date))
+            self.writer.stage(checked.valid)
             for unit_no, name, count in unmapped_names(staged, checked.rejected).iter_rows():
                 unmapped = self.unit_totals[unit_no].unmapped
                 unmapped[name] = unmapped.get(name, 0) + int(count)

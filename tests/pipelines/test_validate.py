@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -59,6 +59,7 @@ def test_ambiguous_autumn_time_takes_the_earlier_instant() -> None:
 def test_local_day_follows_berlin_not_utc() -> None:
     row = _check(_giessen(Zeitpunkt="01.03.2026 00:30:00")).valid.row(0, named=True)
     assert row["occurred_at"] == datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    assert row["local_date"] == date(2026, 3, 1)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,4 @@ def test_iso_times_with_offset_z_and_without_offset() -> None:
     ).with_row_index(ROW)
     valid = _check(raw, limburg.MAPPING).valid
     assert valid["occurred_at"].to_list() == [datetime(2026, 2, 1, 14, 11, 6, tzinfo=UTC)] * 3
+    assert valid["local_date"].to_list() == [date(2026, 2, 1)] * 3
