@@ -2,7 +2,7 @@
 # The first look: simulate months of all six cities, serve the two HTTP feeds,
 # ingest everything once and show what was loaded. Run through `make demo`.
 set -euo pipefail
-bin="$(dirname "$0")/../.venv/bin"
+bin="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin"
 export EGOVSAD_MARBURG_TOKEN="${EGOVSAD_MARBURG_TOKEN:-demo-token}"
 inbox="$EGOVSAD_HOME/inbox"
 
@@ -28,5 +28,10 @@ echo "== loaded events and daily counts per city"
   FROM daily d GROUP BY d.city ORDER BY d.city"
 echo "== quarantine"
 "$bin/egovsad" quarantine
+echo "== freshness"
+"$bin/egovsad" status || true
+echo "== digital take-up per city (last 12 full months)"
+"$bin/egovsad" kpi digital_takeup --by city
 echo
-echo "Home folder: $EGOVSAD_HOME (settings in egovsad.toml). Try: EGOVSAD_HOME=$EGOVSAD_HOME $bin/egovsad runs"
+echo "Home folder: $EGOVSAD_HOME (settings in egovsad.toml)."
+echo "Try: EGOVSAD_HOME=$EGOVSAD_HOME $bin/egovsad kpi --list"
