@@ -16,6 +16,7 @@ from typing import Any
 import click
 import duckdb
 
+from dashboard.users import UserError
 from egovsad import config as configuration
 from egovsad.output import FORMATS, render
 from pipelines.errors import PipelineError
@@ -32,7 +33,7 @@ def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (configuration.ConfigError, PipelineError, WarehouseError) as error:
+        except (configuration.ConfigError, PipelineError, WarehouseError, UserError) as error:
             click.echo(f"egovsad: {error}", err=True)
             sys.exit(1)
 
@@ -281,3 +282,84 @@ def kpi(
         result = compute(con, kpi_id, selection, by, unit_costs=settings.unit_costs())
     min_cell = int(settings.values["privacy.min_cell"]) if suppress else None
     _print(render(kpi_table(get(kpi_id), result, by, min_cell=min_cell), fmt))
+
+
+@main.group()
+def users() -> None:
+    """Dashboard users: add, list, remove, change passwords."""
+
+
+def _password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise click.UsageError("no password on standard input")
+    return password
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["mayor", "officer", "analyst", "admin"]), required=True)
+@click.option("--city", type=CITY, help="the user's home city (all roles but admin)")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
+@_fail_cleanly
+def users_add(username: str, role: str, city: str | None, password_stdin: bool) -> None:
+    """Create a user."""
+    from dashboard.app import user_store
+
+    user = user_store(configuration.load()).add(username, role, city, _password_from_stdin())
+    click.echo(f"user {user.username} ({user.role}, {user.city or 'no home city'}) created")
+
+
+@users.command("list")
+@format_option
+@_fail_cleanly
+def users_list(fmt: str) -> None:
+    """List the users with their roles and home cities."""
+    import polars as pl
+
+    from dashboard.app import user_store
+
+    rows = [(user.username, user.role, user.city) for user in user_store(configuration.load()).all()]
+    frame = pl.DataFrame(rows, schema={"username": pl.String, "role": pl.String, "city": pl.String}, orient="row")
+    _print(render(frame, fmt))
+
+
+@users.command("remove")
+@click.argument("username")
+@_fail_cleanly
+def users_remove(username: str) -> None:
+    """Delete a user."""
+    from dashboard.app import user_store
+
+    user_store(configuration.load()).remove(username)
+    click.echo(f"user {username} removed")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the new password from standard input")
+@_fail_cleanly
+def users_passwd(username: str, password_stdin: bool) -> None:
+    """Set a user's password."""
+    from dashboard.app import user_store
+
+    user_store(configuration.load()).passwd(username, _password_from_stdin())
+    click.echo(f"password of {username} changed")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the dashboard with gunicorn (each worker reads the published snapshots)."""
+    import os
+
+    settings = configuration.load()
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+         "--control-socket", str(settings.home / "gunicorn.ctl"),
+         "--access-logfile", str(settings.log_dir / "access.log"), "dashboard.wsgi:app"],
+    )  # fmt: skip

@@ -83,6 +83,8 @@ SETTINGS: list[Setting] = [
     Setting("readers.memory_limit", "1GB", "memory a reader (CLI, dashboard worker) may use per snapshot"),
     Setting("logs.max_bytes", 10_000_000, "size at which logs/egovsad.log is rotated"),
     Setting("logs.backups", 5, "rotated log files kept"),
+    Setting("dashboard.idle_minutes", 30, "a dashboard session without a request for this long ends"),
+    Setting("dashboard.https", False, "the dashboard is served behind HTTPS: session cookies are sent only over it"),
     Setting("privacy.min_cell", 5, "views for mayors and officers (and `--suppress`) hide counts below this"),
     *(
         Setting(f"unit_costs.{channel}", eur, f"estimated cost in EUR of one transaction {label}")
