@@ -8,7 +8,9 @@ DEMO_HOME ?= $(CURDIR)/.demo-home
 DEMO_MONTHS ?= 3
 FEED_PORT ?= 8701
 
-.PHONY: install test demo bench lint clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install test demo bench lint clean browser
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -20,7 +22,18 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed
 
-test: install
+# The browser tests drive Debian's Chromium with Playwright (never a browser download).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (Debian/Ubuntu)."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install

@@ -8,6 +8,7 @@ import polars as pl
 
 from egovsad.config import Config
 from warehouse.kpis import Selection, compute, last_full_months
+from warehouse.queries import city_names
 from warehouse.snapshots import SnapshotReader
 
 
@@ -20,6 +21,13 @@ class DataAccess:
 
     def default_period(self) -> tuple[date, date]:
         return last_full_months(date.today())
+
+    def city_names(self) -> dict[str, str]:
+        con = self.reader.connection()
+        try:
+            return city_names(con)
+        finally:
+            con.close()
 
     def kpi(self, kpi_id: str, selection: Selection, by: tuple[str, ...]) -> pl.DataFrame:
         con = self.reader.connection()

@@ -22,3 +22,8 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection, *, city: str | None = Non
 def city_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per city: latest run and its status, latest success, data reach, rows, quarantined."""
     return frame(con, sql("runs/status"))
+
+
+def city_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """City slug -> official name, for showing cities as people know them."""
+    return dict(frame(con, "SELECT slug, name FROM cities").iter_rows())

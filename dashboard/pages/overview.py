@@ -22,9 +22,14 @@ def layout(**_query: Any) -> html.Div:
     transactions = dict(access.kpi("transactions", selection, ("city",)).select("city", "value").iter_rows())
     takeup = dict(access.kpi("digital_takeup", selection, ("city",)).select("city", "value").iter_rows())
     home = current_user.user.city if current_user.is_authenticated else None
+    names = access.city_names()
     rows = [
         html.Tr(
-            [html.Th(city, scope="row"), html.Td(number(transactions.get(city))), html.Td(percent(takeup.get(city)))],
+            [
+                html.Th(names.get(city, city), scope="row"),
+                html.Td(number(transactions.get(city))),
+                html.Td(percent(takeup.get(city))),
+            ],
             className="home-city" if city == home else None,
         )
         for city in sorted(transactions)

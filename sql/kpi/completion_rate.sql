@@ -1,6 +1,6 @@
 -- completion_rate: digital submitted / digital started; NULL when nothing digital started.
 SELECT {dims}
-       sum(submitted) FILTER (WHERE channel IN ('online', 'app'))
+       coalesce(sum(submitted) FILTER (WHERE channel IN ('online', 'app')), 0)
          / NULLIF(sum(started) FILTER (WHERE channel IN ('online', 'app')), 0) AS value,
        coalesce(sum(submitted) FILTER (WHERE channel IN ('online', 'app')), 0)::DOUBLE AS numerator,
        coalesce(sum(started) FILTER (WHERE channel IN ('online', 'app')), 0)::DOUBLE AS denominator

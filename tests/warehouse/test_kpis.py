@@ -150,6 +150,11 @@ def test_rates_carry_numerator_and_denominator(con: duckdb.DuckDBPyConnection) -
     assert value(con, "completion_rate")["offenbach"] == pytest.approx((2 / 3, 2, 3))
 
 
+def test_a_share_without_digital_transactions_is_zero_not_missing(con: duckdb.DuckDBPyConnection) -> None:
+    in_person_day = Selection(date(2026, 3, 11), date(2026, 3, 11), cities=("offenbach",))
+    assert value(con, "digital_takeup", in_person_day) == {"offenbach": (0.0, 0, 1)}
+
+
 def test_digital_takeup_ignores_a_channel_filter(con: duckdb.DuckDBPyConnection) -> None:
     online_only = Selection(MARCH.start, MARCH.end, channels=("online",))
     assert value(con, "digital_takeup", online_only)["offenbach"] == pytest.approx((2 / 3, 2, 3))
