@@ -91,8 +91,9 @@ def install(server: flask.Flask, store: UserStore, audit: Audit) -> None:
     def login() -> Any:
         if flask.request.method == "GET":
             return login_page(None, csrf_token())
-        sent = flask.request.form.get("csrf_token", "")
-        if not hmac.compare_digest(sent, flask.session.get("csrf", "")):
+        sent = flask.request.form.get("csrf_token", "").encode()
+        expected = str(flask.session.get("csrf", "")).encode()
+        if not expected or not hmac.compare_digest(sent, expected):
             return flask.Response(login_page("Sitzung abgelaufen, bitte erneut anmelden.", csrf_token()), 400)
         username = flask.request.form.get("username", "").strip()
         try:
@@ -111,7 +112,7 @@ def install(server: flask.Flask, store: UserStore, audit: Audit) -> None:
         audit.record("login", username, ip=flask.request.remote_addr)
         return flask.redirect("/")
 
-    @server.route("/logout", methods=["POST", "GET"])
+    @server.route("/logout", methods=["GET"])
     def logout() -> Any:
         if current_user.is_authenticated:
             audit.record("logout", current_user.get_id())

@@ -146,13 +146,16 @@ class UserStore:
             if failures >= MAX_FAILURES:
                 raise LockedOut(f"too many failed logins for '{username}'; try again in 15 minutes")
             row = db.execute("SELECT role, city, password FROM users WHERE username = ?", (username,)).fetchone()
-            # the hash is computed even for an unknown user, so timing does not tell who exists
-            stored = row[2] if row else hash_password(secrets.token_hex(8))
+            # an unknown user costs one hash check too, so timing does not tell who exists
+            stored = row[2] if row else _DUMMY_HASH
             if check_password(password, stored) and row is not None:
                 db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
                 return User(username, row[0], row[1])
             db.execute("INSERT INTO login_failures VALUES (?, ?)", (username, now.isoformat()))
             return None
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
 def _check_strength(password: str) -> None:

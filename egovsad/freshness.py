@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -88,13 +88,26 @@ def city_trigger(settings: Config, city: str) -> CronTrigger:
         raise ConfigError(f"{settings.home / CONFIG_NAME}: 'cities.{city}.schedule': {error}") from None
 
 
-def schedule_interval(trigger: CronTrigger, now: datetime) -> timedelta:
-    """The time between the next two runs of a schedule."""
-    first = trigger.get_next_fire_time(None, now)
-    assert first is not None
-    second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1))
-    assert second is not None
-    return second - first
+def schedule_interval(trigger: CronTrigger, now: datetime, fires: int = 15) -> timedelta:
+    """The longest gap between the next ``fires`` runs of a schedule.
+
+    The longest, not the next: a weekday-only schedule has a weekend gap, and on the
+    autumn clock change a 02:00 schedule runs twice within an hour.
+    """
+    times = []
+    previous = None
+    moment = now
+    for _ in range(fires):
+        fire = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        instant = fire.astimezone(UTC)  # in UTC: aware times of one zone subtract as wall-clock times
+        if times and instant <= times[-1]:
+            break  # APScheduler 3 repeats the fall-back hour's fire time; the gaps so far suffice
+        times.append(instant)
+        previous, moment = fire, instant + timedelta(seconds=1)
+    assert len(times) >= 2, "a schedule that never runs again"
+    return max(later - earlier for earlier, later in zip(times, times[1:], strict=False))
 
 
 def max_age(settings: Config, city: str, now: datetime) -> timedelta:

@@ -39,8 +39,8 @@ def kpi_table(kpi: Kpi, result: pl.DataFrame, by: tuple[str, ...], *, min_cell: 
     frame = result.with_columns(pl.col(dim).cast(pl.String) for dim in by if dim == "day")
     if kpi.unit == "count":
         frame = frame.with_columns(pl.col("value").cast(pl.Int64))
-    if min_cell is None:
-        return frame
+    if min_cell is None or not (kpi.unit == "count" or kpi.is_rate):
+        return frame  # medians and yearly savings carry no count to judge a cell by
     marked = suppress(frame, by, rate=kpi.is_rate, min_cell=min_cell)
     hidden = pl.col("suppressed")
     return marked.with_columns(

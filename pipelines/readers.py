@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -85,16 +86,41 @@ def csv_batches(path: Path, *, delimiter: str, encoding: str) -> Iterator[RawBat
                 quoted_strings_can_be_null=True,
             ),
         )
-        first = 1
+        skipped: list[int] = []  # record numbers of malformed records so far, ascending
+        good = 0
         for record_batch in reader:
             frame = pl.from_arrow(pa.Table.from_batches([record_batch]))
             assert isinstance(frame, pl.DataFrame)
-            bad = pl.DataFrame(malformed, schema={ROW: pl.Int64, "raw": pl.String, "detail": pl.String})
-            malformed.clear()
-            yield RawBatch(_numbered(frame, first), bad if bad.height else None)
-            first += frame.height + (bad.height if bad.height else 0)
+            bad = _take_malformed(malformed, skipped)
+            numbers = _record_numbers(good, frame.height, skipped)
+            good += frame.height
+            yield RawBatch(frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)), bad)
+        leftover = _take_malformed(malformed, skipped)
+        if leftover is not None:  # a file whose last records (or all of them) are malformed
+            empty = pl.DataFrame(schema={name: pl.String for name in names})
+            yield RawBatch(empty.with_columns(pl.Series(ROW, [], dtype=pl.Int64)), leftover)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise UnreadableUnit(f"not a readable {encoding} CSV file: {error}") from error
+
+
+def _take_malformed(malformed: list[dict[str, object]], skipped: list[int]) -> pl.DataFrame | None:
+    """The malformed records collected so far, as a frame; remembers their numbers."""
+    if not malformed:
+        return None
+    bad = pl.DataFrame(malformed, schema={ROW: pl.Int64, "raw": pl.String, "detail": pl.String})
+    malformed.clear()
+    skipped.extend(number for number in bad[ROW].to_list() if number is not None)
+    skipped.sort()
+    return bad
+
+
+def _record_numbers(before: int, count: int, skipped: list[int]) -> np.ndarray:
+    """Record numbers of ``count`` good records after ``before`` good ones, counting the
+    malformed records in between, so a rejected row names its real place in the file."""
+    numbers = np.arange(before + 1, before + count + 1, dtype=np.int64)
+    for number in skipped:
+        numbers[numbers >= number] += 1
+    return numbers
 
 
 def parquet_batches(path: Path) -> Iterator[RawBatch]:
@@ -158,6 +184,6 @@ def xlsx_frame(path: Path, *, sheet: str) -> RawBatch:
     """Read one sheet of a workbook, every cell as text (monthly files are small)."""
     try:
         frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
-    except (fastexcel.FastExcelError, ValueError, OSError) as error:
+    except (fastexcel.FastExcelError, ValueError, OSError, pl.exceptions.PolarsError) as error:
         raise UnreadableUnit(f"not a workbook with a sheet '{sheet}': {error}") from error
     return RawBatch(_numbered(frame, 1))

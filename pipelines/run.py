@@ -9,6 +9,7 @@ rows loaded + quarantined + duplicates = rows read.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -120,7 +121,7 @@ def _unreadable_row(source: str, error: UnreadableUnit) -> pl.DataFrame:
         "row_number": None,
         "reason": Reason.UNREADABLE_FILE.value,
         "detail": f"{source}: {error}",
-        "raw": "",
+        "raw": json.dumps({"file": source}),
     }
     return pl.DataFrame([row], schema=QUARANTINE_SCHEMA).with_columns(mask(pl.col("detail")))
 
@@ -225,6 +226,8 @@ class CityRun:
         frame = staged.frame
         if self.source.kind is Kind.DAILY:
             frame = frame.with_columns(pl.lit(unit.month, pl.String).alias(MONTH))
+        if self.pending and self.pending[0].staged.schema != frame.schema:
+            self._flush()  # a unit with other column types is validated on its own
         self.pending.append(_Pending(unit_no, unit.name, raw, frame))
         if sum(pending.staged.height for pending in self.pending) >= CHUNK_ROWS:
             self._flush()

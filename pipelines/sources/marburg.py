@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
-from pipelines.contract import EVENT_FIELDS
+from pipelines.contract import EVENT_FIELDS, LOCAL_ZONE
 from pipelines.errors import SourceError
 from pipelines.mapping import FieldMapping, TimeKind, TimeSpec
 from pipelines.readers import RawBatch, json_records_frame
@@ -49,7 +49,8 @@ class MarburgSource(Source):
 
     def start_time(self, context: SourceContext) -> datetime:
         if context.since is not None:
-            return datetime.combine(context.since, time(), tzinfo=UTC)
+            # a day is a local calendar day (contract section 4)
+            return datetime.combine(context.since, time(), tzinfo=LOCAL_ZONE).astimezone(UTC)
         latest = context.latest_event_time()
         if latest is None:
             return FIRST_FROM
@@ -71,6 +72,8 @@ class MarburgSource(Source):
                     body = response.json()
                     records = body["events"]
                     token = body.get("next_page_token")
+                    if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+                        raise TypeError("'events' is not a list of objects")
                 except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
                     raise SourceError(f"page {page} from {start} is not an events page: {error}") from error
                 frame = json_records_frame(records, MAPPING.columns_in_source())

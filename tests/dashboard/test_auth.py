@@ -108,3 +108,10 @@ def test_security_headers_and_no_caching_of_data(client: FlaskClient) -> None:
 def test_the_secret_key_is_generated_once_readable_by_its_owner_only(settings: configuration.Config) -> None:
     key = settings.home / "secret_key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
+
+
+def test_a_login_post_without_a_session_token_is_refused(app) -> None:  # type: ignore[no-untyped-def]
+    with app.test_client() as fresh:
+        empty = fresh.post("/login", data={"username": "mayor-ma", "password": PASSWORD, "csrf_token": ""})
+        odd = fresh.post("/login", data={"username": "mayor-ma", "password": PASSWORD, "csrf_token": "ä"})
+    assert (empty.status_code, odd.status_code) == (400, 400)

@@ -196,7 +196,7 @@ def test_a_backfill_asks_marburg_again_from_its_date(settings: configuration.Con
     [again] = ingest_cities(settings, ["marburg"], since=date(2026, 3, 1))
 
     assert again.ok and (again.totals.rows_read, again.totals.rows_duplicate) == (25, 25)
-    assert marburg_requests(feeds)[0].query["from"] == "2026-03-01T00:00:00Z"
+    assert marburg_requests(feeds)[0].query["from"] == "2026-02-28T23:00:00Z"  # local midnight (CET)
 
 
 def test_a_backfill_fetches_limburg_without_if_none_match(settings: configuration.Config, feeds: FeedServer) -> None:

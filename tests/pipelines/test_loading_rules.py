@@ -195,3 +195,40 @@ def test_a_backfill_reprocesses_the_files_from_its_date(settings: Config, sample
     assert again.totals.units == ["nutzung_2026-01-02.csv", "nutzung_2026-03-17.csv"]  # 7 Dec 2025 is left alone
     assert (again.totals.units_skipped, again.totals.rows_read, again.totals.rows_loaded) == (0, 17, 0)
     assert query(settings, "SELECT count(*) FROM quarantine").item() == 7  # nothing counted twice
+
+
+def test_malformed_records_keep_their_place_and_none_is_lost(settings: Config, tmp_path: Path) -> None:
+    drop = tmp_path / "giessen"
+    drop.mkdir()
+    _write_giessen(
+        drop / "nutzung_2026-01-05.csv",
+        [
+            "GI-1;05.01.2026 10:00:00;99115005104000",
+            "GI-2;05.01.2026 10:00:00;99115005104000;Online;begonnen;C2;;;;;",
+            "GI-3;05.01.2026 10:00:00;99115005104000;Fax;begonnen;C3;;;;;",
+        ],
+    )
+    _write_giessen(drop / "nutzung_2026-01-06.csv", ["GI-4;06.01.2026 10:00:00;99115005104000"])
+
+    result = ingest(settings, "giessen", drop)
+
+    assert (result.totals.rows_read, result.totals.rows_loaded, result.totals.rows_quarantined) == (4, 1, 3)
+    rejected = query(settings, "SELECT source, row_number, reason FROM quarantine ORDER BY source, row_number")
+    assert rejected.rows() == [
+        ("nutzung_2026-01-05.csv", 1, "bad_value"),
+        ("nutzung_2026-01-05.csv", 3, "bad_value"),
+        ("nutzung_2026-01-06.csv", 1, "bad_value"),
+    ]
+
+
+def test_each_unreadable_file_is_its_own_quarantine_row(settings: Config, tmp_path: Path) -> None:
+    drop = tmp_path / "giessen"
+    drop.mkdir()
+    (drop / "nutzung_2026-01-05.csv").write_bytes(b"")
+    (drop / "nutzung_2026-01-06.csv").write_bytes(bytes(range(256)) * 4)
+
+    result = ingest(settings, "giessen", drop)
+
+    assert result.totals.quarantined == {"unreadable_file": 2}
+    sources = query(settings, "SELECT source FROM quarantine ORDER BY source")["source"].to_list()
+    assert sources == ["nutzung_2026-01-05.csv", "nutzung_2026-01-06.csv"]

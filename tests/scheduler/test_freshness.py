@@ -171,3 +171,17 @@ def test_a_bad_schedule_stops_schedule_and_status_with_a_one_line_message(tmp_pa
         assert done.returncode == 1
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("egovsad: ") and "cities.giessen.schedule" in line and "61 * * * *" in line
+
+
+def test_the_autumn_clock_change_does_not_make_nightly_cities_stale(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from egovsad import config as configuration
+    from egovsad.freshness import max_age
+
+    settings = configuration.load(tmp_path / "home", environ={})
+
+    # the day before the last Sunday of October 2026, when 02:00 comes twice within an hour:
+    # the longest gap counts, not the hour between the two
+    assert max_age(settings, "giessen", datetime(2026, 10, 24, 12, tzinfo=UTC)) == timedelta(hours=48)
+    assert max_age(settings, "marburg", datetime(2026, 10, 24, 12, tzinfo=UTC)) == timedelta(hours=2)
