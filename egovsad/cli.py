@@ -143,7 +143,7 @@ def quarantine(city: str | None, fmt: str) -> None:
 @main.command()
 @city_option
 @format_option
-@click.option("--limit", default=50, show_default=True, help="newest runs to show")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="newest runs to show")
 @_fail_cleanly
 def runs(city: str | None, fmt: str, limit: int) -> None:
     """The run records of the pipelines, newest first."""

@@ -9,6 +9,7 @@ the rest of the system receives typed objects, never the raw file.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,8 @@ def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Con
         given = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8 ({error})") from error
     values: dict[str, Any] = {}
     for key, setting in DEFAULTS.items():
         default = setting.default
@@ -271,8 +274,14 @@ def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Con
         expected = type(DEFAULTS[key].default)
         if expected is float and isinstance(value, int):
             value = float(value)
-        if not isinstance(value, expected):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {value!r}")
+        if key.endswith("memory_limit") and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+            raise ConfigError(f'{path}: \'{key}\' must be a size such as "512MB" or "2GB", not {value!r}')
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{path}: '{key}' must not be negative, not {value!r}")
+        if key == "warehouse.threads" and value < 1:
+            raise ConfigError(f"{path}: '{key}' must be at least 1")
         if key.endswith(".unit_costs"):
             for channel, eur in value.items():
                 if channel not in UNIT_COSTS or not isinstance(eur, int | float) or eur < 0:

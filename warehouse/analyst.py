@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -36,39 +37,44 @@ def single_statement(query: str) -> str:
     return query
 
 
-def _execute(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyRelation:
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """DuckDB's errors, raised while planning or while running, as one clear message."""
     try:
-        return con.sql(single_statement(query))
+        yield
     except duckdb.PermissionException as error:
         raise QueryRefused(f"refused: files, extensions and settings are out of reach ({error})") from error
     except duckdb.Error as error:
-        raise QueryRefused(str(error)) from error
+        raise QueryRefused(str(error).splitlines()[0]) from error
 
 
 def query_frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     """The whole result as a frame (for printing small results)."""
-    result = pl.from_arrow(_execute(con, query).to_arrow_table())
+    with _refusals():
+        result = pl.from_arrow(con.sql(single_statement(query)).to_arrow_table())
     assert isinstance(result, pl.DataFrame)
     return result
 
 
-def _batches(con: duckdb.DuckDBPyConnection, query: str) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    reader = _execute(con, query).to_arrow_reader(BATCH_ROWS)
-    return reader.schema, iter(reader)
-
-
 def export(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> int:
-    """Write the full result of ``query`` to ``path`` in ``fmt``; return the row count."""
-    schema, batches = _batches(con, query)
-    if fmt == "csv":
-        return _write_csv(schema, batches, path)
-    if fmt == "parquet":
-        return _write_parquet(schema, batches, path)
-    if fmt == "json":
-        return _write_json(batches, path)
-    if fmt == "xlsx":
-        return _write_xlsx(schema, batches, path)
-    raise QueryRefused(f"unknown export format '{fmt}', use one of {', '.join(EXPORT_FORMATS)}")
+    """Write the full result of ``query`` to ``path`` in ``fmt``; return the row count.
+
+    A refused or failed export leaves no partial file behind.
+    """
+    writers = {"csv": _write_csv, "parquet": _write_parquet, "json": _write_json, "xlsx": _write_xlsx}
+    if fmt not in writers:
+        raise QueryRefused(f"unknown export format '{fmt}', use one of {', '.join(EXPORT_FORMATS)}")
+    if not path.parent.is_dir():
+        raise QueryRefused(f"cannot write {path}: the folder {path.parent} does not exist")
+    try:
+        with _refusals():
+            reader = con.sql(single_statement(query)).to_arrow_reader(BATCH_ROWS)
+            return writers[fmt](reader.schema, iter(reader), path)
+    except (QueryRefused, OSError) as error:
+        path.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise QueryRefused(f"cannot write {path}: {error.strerror or error}") from error
+        raise
 
 
 def _write_csv(schema: pa.Schema, batches: Iterator[pa.RecordBatch], path: Path) -> int:
@@ -89,7 +95,7 @@ def _write_parquet(schema: pa.Schema, batches: Iterator[pa.RecordBatch], path: P
     return rows
 
 
-def _write_json(batches: Iterator[pa.RecordBatch], path: Path) -> int:
+def _write_json(_schema: pa.Schema, batches: Iterator[pa.RecordBatch], path: Path) -> int:
     rows = 0
     with path.open("w", encoding="utf-8") as handle:
         handle.write("[")

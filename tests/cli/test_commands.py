@@ -85,6 +85,7 @@ def test_sql_answers_from_the_views_and_keeps_null_empty(loaded: Path) -> None:
         "ATTACH '/tmp/egovsad-escape.duckdb' AS x",
         "SET memory_limit = '100GB'",
         "SELECT 1; SELECT 2",
+        "SELECT CAST(event_id AS INTEGER) FROM events",  # fails only while running
     ],
 )
 def test_sql_refuses_files_settings_and_second_statements(loaded: Path, query: str) -> None:
@@ -102,3 +103,10 @@ def test_sql_output_streams_the_full_result_to_a_file(loaded: Path, tmp_path: Pa
     import polars as pl
 
     assert pl.read_parquet(target).height == 39
+
+
+def test_sql_output_to_a_missing_folder_is_refused_in_one_line(loaded: Path, tmp_path: Path) -> None:
+    result = egovsad(loaded, "sql", "SELECT 1", "--output", str(tmp_path / "nowhere" / "x.csv"), check=False)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("egovsad: cannot write") and "Traceback" not in result.stderr

@@ -39,6 +39,9 @@ def test_uncommented_values_override_defaults(home: Path) -> None:
         ("[cities.marburg]\npage_sise = 50\n", "unknown setting 'cities.marburg.page_sise'"),
         ("[cities.marburg]\npage_size = 'many'\n", "'cities.marburg.page_size' must be a int"),
         ("[cities\n", "not valid TOML"),
+        ('[warehouse]\nmemory_limit = "lots"\n', "'warehouse.memory_limit' must be a size"),
+        ("[warehouse]\nthreads = 0\n", "'warehouse.threads' must be at least 1"),
+        ("[privacy]\nmin_cell = true\n", "'privacy.min_cell' must be a int"),
     ],
 )
 def test_a_bad_settings_file_is_named_with_the_key(home: Path, text: str, message: str) -> None:
