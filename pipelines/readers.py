@@ -12,6 +12,7 @@ import codecs
 import csv
 import gzip
 import io
+import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ def ndjson_gzip_batches(path: Path, *, fields: tuple[str, ...]) -> Iterator[RawB
                 chunk = handle.readlines(BATCH_BYTES)
                 if not chunk:
                     break
-                yield RawBatch(_numbered(_ndjson_frame(b"".join(chunk), fields), first))
+                yield _ndjson_batch(chunk, fields, first)
                 first += len(chunk)
     except (OSError, EOFError, zlib.error) as error:
         raise UnreadableUnit(f"not a readable gzip file: {error}") from error
@@ -163,6 +164,34 @@ def _ndjson_frame(data: bytes, fields: tuple[str, ...]) -> pl.DataFrame:
         return pl.read_ndjson(io.BytesIO(data), schema=schema)
     except pl.exceptions.ComputeError as error:
         raise UnreadableUnit(f"not valid JSON lines: {error}") from error
+
+
+def _ndjson_batch(lines: list[bytes], fields: tuple[str, ...], first: int) -> RawBatch:
+    """A chunk of NDJSON lines; if the chunk does not parse as a whole, line by line, so
+    that one broken line is one rejected record and not the loss of the whole export."""
+    try:
+        return RawBatch(_numbered(_ndjson_frame(b"".join(lines), fields), first))
+    except UnreadableUnit:
+        pass
+    records: list[dict[str, object]] = []
+    numbers: list[int] = []
+    malformed: list[dict[str, object]] = []
+    for number, line in enumerate(lines, start=first):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("the line is not a JSON object")
+        except ValueError as error:
+            text = line.decode("utf-8", "replace").strip()[:2000]
+            malformed.append({ROW: number, "raw": text, "detail": f"line {number} is not valid JSON: {error}"})
+            continue
+        records.append(record)
+        numbers.append(number)
+    frame = json_records_frame(records, fields).with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
+    bad = pl.DataFrame(malformed, schema={ROW: pl.Int64, "raw": pl.String, "detail": pl.String})
+    return RawBatch(frame, bad if bad.height else None)
 
 
 def json_records_frame(records: list[dict[str, object]], fields: tuple[str, ...]) -> pl.DataFrame:

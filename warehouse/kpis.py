@@ -209,7 +209,10 @@ def query_text(kpi: Kpi, by: tuple[str, ...]) -> str:
     dims = "".join(f"{DIMENSIONS[dim]}, " for dim in by)
     join = f"USING ({', '.join(by)})" if by else "ON TRUE"
     partition = f"PARTITION BY {', '.join(by)}" if by else ""
-    return sql(f"kpi/{kpi.template}").format(dims=dims, join=join, partition=partition, **kpi.fields)
+    group_cities = "list_distinct(list(city))" if "city" in by else "coalesce($cities, (SELECT list(slug) FROM cities))"
+    return sql(f"kpi/{kpi.template}").format(
+        dims=dims, join=join, partition=partition, group_cities=group_cities, **kpi.fields
+    )
 
 
 def compute(

@@ -1,7 +1,9 @@
--- transactions_per_1000: transactions / population * 1000, the population being the
--- sum over the cities in each group. numerator = transactions, denominator = population.
+-- transactions_per_1000: transactions / population * 1000. numerator = transactions,
+-- denominator = population: the city's when grouped by city, otherwise the sum over the
+-- selected cities ({group_cities}, from the registry), so that a service no one in a city
+-- used does not shrink the population it is measured against.
 WITH grouped AS (
-    SELECT {dims} sum(submitted) AS transactions, list_distinct(list(city)) AS group_cities
+    SELECT {dims} sum(submitted) AS transactions, {group_cities} AS group_cities
     FROM kpi_daily($date_from, $date_to, $cities, $services, $channels)
     GROUP BY ALL
     HAVING count(*) > 0

@@ -211,3 +211,16 @@ def test_a_backfill_fetches_limburg_without_if_none_match(settings: configuratio
     limburg = [request for request in feeds.requests if request.path.startswith("/limburg")]
     assert "If-None-Match" not in limburg[-1].headers and limburg[-1].status == 200
     assert again.ok and again.totals.rows_read == 13 and again.totals.rows_loaded == 0
+
+
+def test_limburg_one_broken_line_is_one_rejected_record(settings: configuration.Config, feeds: FeedServer) -> None:
+    export = feeds.root / "limburg" / "export.ndjson.gz"
+    lines = gzip.decompress(export.read_bytes()).splitlines()
+    export.write_bytes(gzip.compress(b"\n".join([*lines[:3], b'{"event_id": "LI-X", "occurred_at": ', *lines[3:]])))
+
+    result = ingest(settings, "limburg")
+
+    assert result.ok and result.totals.rows_read == 14
+    assert result.totals.rows_loaded == 10 and result.totals.quarantined["bad_value"] == 2
+    broken = query(settings, "SELECT row_number, detail FROM quarantine WHERE detail LIKE 'line%'").row(0)
+    assert broken[0] == 4 and "not valid JSON" in broken[1]

@@ -163,8 +163,11 @@ def test_digital_takeup_ignores_a_channel_filter(con: duckdb.DuckDBPyConnection)
 
 def test_transactions_per_1000_use_the_group_population(con: duckdb.DuckDBPyConnection) -> None:
     assert value(con, "transactions_per_1000")["offenbach"] == pytest.approx((3 / 135490 * 1000, 3, 135490))
-    both = value(con, "transactions_per_1000", by=())
-    assert both[()] == pytest.approx((7 / (135490 + 54629) * 1000, 7, 190119))
+    everyone = 94996 + 69968 + 36506 + 77845 + 135490 + 54629  # all six cities are selected
+    assert value(con, "transactions_per_1000", by=())[()] == pytest.approx((7 / everyone * 1000, 7, everyone))
+    two = Selection(MARCH.start, MARCH.end, cities=("offenbach", "wetzlar"))
+    # by service: B had no transactions in Wetzlar in March, yet Wetzlar's people count
+    assert value(con, "transactions_per_1000", two, ("service",))[B] == pytest.approx((1 / 190119 * 1000, 1, 190119))
 
 
 def test_event_kpis(con: duckdb.DuckDBPyConnection) -> None:
