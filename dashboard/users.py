@@ -140,6 +140,10 @@ class UserStore:
         now = now or datetime.now(UTC)
         since = (now - LOCKOUT).isoformat()
         with self._db() as db:
+            # one writer at a time across worker processes: the count and the new failure
+            # belong together, or parallel attempts could exceed the limit
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM login_failures WHERE failed_at <= ?", (since,))  # keeps the table small
             failures = db.execute(
                 "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?", (username, since)
             ).fetchone()[0]
