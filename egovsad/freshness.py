@@ -94,7 +94,7 @@ def schedule_interval(trigger: CronTrigger, now: datetime, fires: int = 15) -> t
     The longest, not the next: a weekday-only schedule has a weekend gap, and on the
     autumn clock change a 02:00 schedule runs twice within an hour.
     """
-    times = []
+    times: list[datetime] = []
     previous = None
     moment = now
     for _ in range(fires):
