@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.demo-home
-DEMO_MONTHS ?= 3
+DEMO_MONTHS ?= 12
 FEED_PORT ?= 8701
 
 CHROMIUM := /usr/bin/chromium
