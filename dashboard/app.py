@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dash
 import flask
 from dash import dcc, html
+from flask_compress import Compress
+from flask_login import current_user
 
 from dashboard.auth import Audit, install, secret_key
 from dashboard.data import DataAccess
+from dashboard.i18n import LANGUAGES, language, t
+from dashboard.roles import allowed, viewer
 from dashboard.users import UserStore
 from egovsad.config import Config
 
@@ -19,6 +24,47 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def user_store(settings: Config) -> UserStore:
     return UserStore(settings.home / "users.sqlite3")
+
+
+def _chrome() -> html.Div:
+    """Header (pages the user may open, language switch, logout) around the page in view.
+
+    Dash also builds the layout once outside any session (to validate it): then only
+    the page container, never data.
+    """
+    if not current_user.is_authenticated:
+        return html.Div(html.Main(dash.page_container))
+    user = viewer()
+    lang = language()
+    links = [
+        dcc.Link(t(page["name"]), href=page["relative_path"], className="nav-link")
+        for page in dash.page_registry.values()
+        if allowed(page.get("role", "admin"))
+    ]
+    other = "en" if lang == "de" else "de"
+    return html.Div(
+        [
+            html.A(t("skip_to_content"), href="#content", className="skip-link"),
+            html.Header(
+                [
+                    html.Span("eGovSAD", className="brand"),
+                    html.Nav(links, **{"aria-label": t("pages")}),  # type: ignore[arg-type]
+                    html.Span(f"{t('signed_in_as')} {user.username} ({t('role_' + user.role)})", className="whoami"),
+                    html.A(
+                        t("other_language"),
+                        href=f"/language/{other}",
+                        lang=other,
+                        title=t("other_language_label"),
+                        className="language",
+                    ),
+                    html.A(t("logout"), href="/logout", className="logout"),
+                ],
+                className="top",
+            ),
+            html.Main(dash.page_container, id="content", tabIndex="-1"),
+        ],
+        lang=lang,
+    )
 
 
 def create_app(settings: Config) -> dash.Dash:
@@ -30,9 +76,23 @@ def create_app(settings: Config) -> dash.Dash:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(settings.values["dashboard.https"]),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=int(settings.values["dashboard.idle_minutes"])),
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript", "application/json"],
     )
-    install(server, user_store(settings), Audit(settings.log_dir / "audit.log"))
+    audit = Audit(settings.log_dir / "audit.log")
+    install(server, user_store(settings), audit)
+    Compress(server)
     server.config["EGOVSAD_DATA"] = DataAccess(settings)
+    server.config["EGOVSAD_AUDIT"] = audit
+    server.config["EGOVSAD_SETTINGS"] = settings
+
+    @server.route("/language/<lang>")
+    def switch_language(lang: str) -> Any:
+        if lang in LANGUAGES:
+            flask.session["lang"] = lang
+        back = flask.request.referrer or "/"
+        # only ever back to this site
+        return flask.redirect(back if back.startswith(flask.request.host_url) else "/")
+
     # Dash's own type hints are narrower than its documented API (a Flask server, no
     # update_title, aria-* attributes), hence the ignores below
     app = dash.Dash(  # type: ignore[misc]
@@ -44,27 +104,7 @@ def create_app(settings: Config) -> dash.Dash:
         title="eGovSAD",
         update_title=None,  # type: ignore[arg-type]
         serve_locally=True,
+        suppress_callback_exceptions=True,  # page layouts are built per request and role
     )
-    app.layout = html.Div(
-        [
-            html.Header(
-                [
-                    html.Span("eGovSAD", className="brand"),
-                    html.Nav(
-                        [dcc.Link(page["name"], href=page["relative_path"]) for page in dash.page_registry.values()],
-                        **{"aria-label": "Seiten"},  # type: ignore[arg-type]
-                    ),
-                    html.A("Abmelden", href="/logout", className="logout"),
-                ],
-                className="top",
-            ),
-            html.Main(dash.page_container),
-        ],
-        lang="de",
-    )
+    app.layout = _chrome
     return app
-
-
-def data() -> DataAccess:
-    """The data access of the running app (for page layouts and callbacks)."""
-    return flask.current_app.config["EGOVSAD_DATA"]  # type: ignore[no-any-return]

@@ -1,37 +1,110 @@
-"""The dashboard's one way to data: the KPI registry on the snapshot in service."""
+"""The dashboard's one way to data: the KPI registry and read queries on the snapshot in service.
+
+Results are cached per snapshot: a new snapshot (a new file name) starts a new
+cache, so nothing is ever shown from an older snapshot once a newer one is
+published, and repeated views of the same selection cost one dictionary lookup.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
+import duckdb
 import polars as pl
 
 from egovsad.config import Config
-from warehouse.kpis import Selection, compute, last_full_months
-from warehouse.queries import city_names
+from egovsad.freshness import assess
+from warehouse import views
+from warehouse.kpis import Selection, compute, get
+from warehouse.queries import city_status, quarantine_summary, runs
 from warehouse.snapshots import SnapshotReader
+from warehouse.suppression import suppress
+
+T = TypeVar("T")
+CACHE_SIZE = 1024
 
 
 class DataAccess:
-    """KPIs for the pages; follows new snapshots without a restart."""
+    """KPIs and read queries for the pages; follows new snapshots without a restart."""
 
     def __init__(self, settings: Config) -> None:
         self.settings = settings
         self.reader = SnapshotReader(settings.snapshot_dir, memory_limit=str(settings.values["readers.memory_limit"]))
+        self.min_cell = int(settings.values["privacy.min_cell"])
+        self._cache: OrderedDict[tuple[Path, Hashable], Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def default_period(self) -> tuple[date, date]:
-        return last_full_months(date.today())
+    def _cached(self, key: Hashable, query: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        path, con = self.reader.cursor()
+        full_key = (path, key)
+        with self._lock:
+            if full_key in self._cache:
+                self._cache.move_to_end(full_key)
+                return self._cache[full_key]  # type: ignore[no-any-return]
+        try:
+            value = query(con)
+        finally:
+            con.close()
+        with self._lock:
+            self._cache[full_key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def kpi(self, kpi_id: str, selection: Selection, by: tuple[str, ...], *, suppressed: bool = False) -> pl.DataFrame:
+        """The registry's result; with ``suppressed`` a ``suppressed`` column marks small cells."""
+        result = self._cached(
+            ("kpi", kpi_id, selection, by),
+            lambda con: compute(con, kpi_id, selection, by, unit_costs=self.settings.unit_costs()),
+        )
+        kpi = get(kpi_id)
+        # medians and yearly savings carry no count to judge a cell by
+        if suppressed and (kpi.unit == "count" or kpi.is_rate):
+            return suppress(result, by, rate=kpi.is_rate, min_cell=self.min_cell)
+        return result.with_columns(pl.lit(False).alias("suppressed"))
+
+    def cities(self) -> pl.DataFrame:
+        """slug, name, population, has_events: every city of the cooperation."""
+        return self._cached(("cities",), views.cities)
 
     def city_names(self) -> dict[str, str]:
-        con = self.reader.connection()
-        try:
-            return city_names(con)
-        finally:
-            con.close()
+        return dict(self.cities().select("slug", "name").iter_rows())
 
-    def kpi(self, kpi_id: str, selection: Selection, by: tuple[str, ...]) -> pl.DataFrame:
-        con = self.reader.connection()
-        try:
-            return compute(con, kpi_id, selection, by, unit_costs=self.settings.unit_costs())
-        finally:
-            con.close()
+    def services(self) -> pl.DataFrame:
+        """service_key, name_de, name_en: the catalogue."""
+        return self._cached(("services",), views.services)
+
+    def months(self) -> list[str]:
+        """The months (YYYY-MM) that hold data, first to last."""
+        return self._cached(("months",), views.months)
+
+    def freshness(self) -> pl.DataFrame:
+        """Per city: state (fresh, stale, failed), last success, data up to (re-assessed each minute)."""
+        now = datetime.now(UTC)
+        status = self._cached(("status",), city_status)
+        key = ("freshness", now.replace(second=0, microsecond=0))
+        return self._cached(key, lambda _con: assess(status, self.settings, now))
+
+    def stale_cities(self) -> set[str]:
+        return set(self.freshness().filter(pl.col("state") != "fresh")["city"])
+
+    def runs(self, limit: int = 50) -> pl.DataFrame:
+        return self._cached(("runs", limit), lambda con: runs(con, limit=limit))
+
+    def quarantine(self) -> pl.DataFrame:
+        return self._cached(("quarantine",), quarantine_summary)
+
+    def view(self, name: str, selection: Selection, **extra: Any) -> pl.DataFrame:
+        """A chart query of ``warehouse.views`` over ``selection``."""
+        query = getattr(views, name)
+        key = ("view", name, selection, tuple(sorted(extra.items())))
+        return self._cached(key, lambda con: query(con, selection, **extra))
+
+    @staticmethod
+    def today() -> date:
+        return date.today()

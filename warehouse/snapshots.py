@@ -108,7 +108,11 @@ class SnapshotReader:
         self._lock = threading.Lock()
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the newest snapshot (one per caller, safe across threads).
+        """A cursor on the newest snapshot (one per caller, safe across threads)."""
+        return self.cursor()[1]
+
+    def cursor(self) -> tuple[Path, duckdb.DuckDBPyConnection]:
+        """The newest snapshot's path and a cursor on it (the path keys caches of its results).
 
         The connection to an older snapshot is not closed when a newer one is taken up:
         closing it would break the cursors other callers still hold. Each cursor keeps
@@ -117,7 +121,8 @@ class SnapshotReader:
         with self._lock:
             if self._con is None or current(self.folder) != self.path:
                 self.path, self._con = open_current(self.folder, memory_limit=self.memory_limit, threads=self.threads)
-            return self._con.cursor()
+            assert self.path is not None
+            return self.path, self._con.cursor()
 
     def close(self) -> None:
         with self._lock:

@@ -1,50 +1,259 @@
-"""Übersicht: where the user's home city stands among the six (first slice)."""
+"""Übersicht: where one city (the user's home city, switchable) stands among the six.
+
+Tiles with the change against the previous period and the rank; the trend, the
+top services with their online share, the largest savings potentials and the
+freshness of every city's data. Prints on one A4 landscape page.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash
-from dash import html
-from flask_login import current_user
+import plotly.graph_objects as go
+import polars as pl
+from dash import Input, Output, html
 
-from dashboard.app import data
-from dashboard.formats import number, percent
-from warehouse.kpis import Selection
+from dashboard import filters
+from dashboard.components import page
+from dashboard.components.chart import Chart, ChartData, Column
+from dashboard.components.figures import HOME, OTHER, empty, figure
+from dashboard.i18n import day, format_value, language, month_label, number, t
+from dashboard.roles import SUPPRESSED_ROLES, require, viewer
+from dashboard.users import User
+from warehouse.kpis import Selection, get
 
-dash.register_page(__name__, path="/", name="Übersicht", title="Übersicht – eGovSAD")
+PAGE = "overview"
+ROLE = "mayor"
+NAMES = ("city", "from", "to")
+#: the tiles, and whether a lower value is the better one
+TILES = (
+    ("transactions", False),
+    ("digital_takeup", False),
+    ("completion_rate", False),
+    ("satisfaction", False),
+    ("eid_share", False),
+    ("cost_per_transaction", True),
+)
+TOP_SERVICES = 10
+TOP_SAVINGS = 5
+
+dash.register_page(__name__, path="/", name="page_overview", title="Übersicht – eGovSAD", order=0, role=ROLE)
 
 
-def layout(**_query: Any) -> html.Div:
-    access = data()
-    start, end = access.default_period()
-    selection = Selection(start, end)
-    transactions = dict(access.kpi("transactions", selection, ("city",)).select("city", "value").iter_rows())
-    takeup = dict(access.kpi("digital_takeup", selection, ("city",)).select("city", "value").iter_rows())
-    home = current_user.user.city if current_user.is_authenticated else None
-    names = access.city_names()
-    rows = [
-        html.Tr(
-            [
-                html.Th(names.get(city, city), scope="row"),
-                html.Td(number(transactions.get(city))),
-                html.Td(percent(takeup.get(city))),
-            ],
-            className="home-city" if city == home else None,
-        )
-        for city in sorted(transactions)
-    ]
+def _service_names() -> dict[str, str]:
+    column = "name_en" if language() == "en" else "name_de"
+    return dict(page.data().services().select("service_key", column).iter_rows())
+
+
+def _change(kpi_id: str, now: float | None, before: float | None) -> str:
+    """The change against the previous period: points for shares, per cent for the rest."""
+    if now is None or before is None:
+        return t("not_reported")
+    unit = get(kpi_id).unit
+    if unit == "share":
+        points = (now - before) * 100
+        return f"{'+' if points >= 0 else '−'}{number(abs(points), 1)} {t('points')}"
+    if before == 0:
+        return "–"
+    change = (now - before) / before * 100
+    return f"{'+' if change >= 0 else '−'}{number(abs(change), 1)} %"
+
+
+def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User) -> html.Div:
+    access = page.data()
+    city = values["city"]
+    hide = user.role in SUPPRESSED_ROLES
+    current = filters.selection(values, cities=(), services=())
+    start, end = filters.previous(current.start, current.end)
+    now = access.kpi(kpi_id, current, ("city",), suppressed=hide)
+    before = access.kpi(kpi_id, Selection(start, end), ("city",), suppressed=hide)
+    mine = now.filter(pl.col("city") == city)
+    hidden = bool(mine.height and mine["suppressed"][0])
+    value = None if hidden or not mine.height else mine["value"][0]
+    previous = before.filter((pl.col("city") == city) & ~pl.col("suppressed"))["value"]
+    ranked = now.filter(pl.col("value").is_not_null() & ~pl.col("suppressed")).sort(
+        "value", descending=not lower_is_better
+    )
+    cities = list(ranked["city"])
+    rank = f"{cities.index(city) + 1} / {len(cities)}" if city in cities and value is not None else "–"
+    kpi = get(kpi_id)
+    shown = t("suppressed") if hidden else format_value(value, kpi.unit)
     return html.Div(
         [
-            html.H1("Übersicht"),
-            html.P(f"Zeitraum {start:%d.%m.%Y} – {end:%d.%m.%Y}"),
-            html.Table(
+            html.H2(kpi.name_en if language() == "en" else kpi.name_de, className="tile-name"),
+            html.P(shown, className="tile-value"),
+            html.P(
                 [
-                    html.Caption("Vorgänge und Digitalquote je Stadt"),
-                    html.Thead(html.Tr([html.Th("Stadt"), html.Th("Vorgänge (eingereicht)"), html.Th("Digitalquote")])),
-                    html.Tbody(rows),
-                ],
-                id="overview-cities-table",
+                    html.Span(f"{t('vs_previous')}: "),
+                    html.Span(_change(kpi_id, value, previous[0] if len(previous) else None), className="tile-change"),
+                ]
             ),
-        ]
+            html.P([html.Span(f"{t('rank')}: "), html.Span(rank, className="tile-rank")]),
+        ],
+        className="tile",
+        id=f"tile-{kpi_id}",
     )
+
+
+@dash.callback(Output("overview-tiles", "children"), filters.inputs(PAGE, NAMES))
+@require(ROLE)
+def tiles(*controls: Any) -> list[html.Div]:
+    values = dict(zip(NAMES, controls, strict=True))
+    user = viewer()
+    return [_tile(kpi_id, lower, values, user) for kpi_id, lower in TILES]
+
+
+def _trend(values: dict[str, Any], user: User) -> ChartData:
+    access = page.data()
+    selection = filters.selection(values, cities=(values["city"],), services=())
+    hide = user.role in SUPPRESSED_ROLES
+    volume = access.kpi("transactions", selection, ("month",), suppressed=hide)
+    takeup = access.kpi("digital_takeup", selection, ("month",), suppressed=hide).select(
+        "month", pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed")
+    )
+    frame = volume.select("month", "value", "suppressed").join(takeup, on="month", how="full", coalesce=True)
+    frame = frame.sort("month").with_columns(
+        pl.col("month").map_elements(month_label, return_dtype=pl.String).alias("label")
+    )
+    if not frame.height:
+        return ChartData(frame, [], empty(t("no_data_period")))
+    shown = frame.with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col("takeup_suppressed")).then(None).otherwise(pl.col("takeup")).alias("takeup"),
+    )
+    fig = figure(
+        go.Bar(x=shown["label"], y=shown["value"], name=t("transactions_label"), marker_color=OTHER),
+        go.Scatter(
+            x=shown["label"], y=shown["takeup"], name=t("digital_takeup_label"), yaxis="y2",
+            mode="lines+markers", line={"color": HOME, "width": 3},
+        ),
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero", "showgrid": False},
+    )  # fmt: skip
+    columns = [
+        Column("label", t("month")),
+        Column("value", t("transactions_label"), "count", "suppressed"),
+        Column("takeup", t("digital_takeup_label"), "share", "takeup_suppressed"),
+    ]
+    return ChartData(frame, columns, fig)
+
+
+def _top_services(values: dict[str, Any], user: User) -> ChartData:
+    access = page.data()
+    selection = filters.selection(values, cities=(values["city"],), services=())
+    hide = user.role in SUPPRESSED_ROLES
+    volume = access.kpi("transactions", selection, ("service",), suppressed=hide)
+    takeup = access.kpi("digital_takeup", selection, ("service",), suppressed=hide).select(
+        "service", pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed")
+    )
+    names = _service_names()
+    frame = (
+        volume.filter(~pl.col("suppressed"))
+        .sort("value", descending=True)
+        .head(TOP_SERVICES)
+        .join(takeup, on="service", how="left")
+        .with_columns(pl.col("service").replace_strict(names, default=pl.col("service")).alias("name"))
+    )
+    if not frame.height:
+        return ChartData(frame, [], empty(t("no_data_period")))
+    ordered = frame.reverse()
+    labels = [
+        t("suppressed") if hidden else format_value(share, "share")
+        for share, hidden in zip(ordered["takeup"], ordered["takeup_suppressed"], strict=True)
+    ]
+    fig = figure(
+        go.Bar(
+            y=ordered["name"], x=ordered["value"], orientation="h", marker_color=HOME,
+            text=[f"{t('online_share')} {label}" for label in labels], textposition="auto",
+            name=t("transactions_label"),
+        ),
+        height=380, showlegend=False,
+    )  # fmt: skip
+    columns = [
+        Column("name", t("service")),
+        Column("value", t("transactions_label"), "count", "suppressed"),
+        Column("takeup", t("digital_takeup_label"), "share", "takeup_suppressed"),
+    ]
+    return ChartData(frame, columns, fig)
+
+
+def _savings(values: dict[str, Any], user: User) -> ChartData:
+    access = page.data()
+    selection = filters.selection(values, cities=(), services=())
+    result = access.kpi("savings_potential", selection, ("city", "service"))
+    names = _service_names()
+    frame = (
+        result.filter((pl.col("city") == values["city"]) & (pl.col("value") > 0))
+        .sort("value", descending=True)
+        .head(TOP_SAVINGS)
+        .with_columns(pl.col("service").replace_strict(names, default=pl.col("service")).alias("name"))
+        .select("name", "value")
+    )
+    if not frame.height:
+        return ChartData(frame, [], empty(t("no_savings")))
+    ordered = frame.reverse()
+    fig = figure(
+        go.Bar(
+            y=ordered["name"], x=ordered["value"], orientation="h", marker_color="#009E73",
+            text=[format_value(v, "eur_per_year") for v in ordered["value"]], textposition="auto",
+        ),
+        height=300, showlegend=False,
+    )  # fmt: skip
+    columns = [Column("name", t("service")), Column("value", t("savings_per_year"), "eur_per_year")]
+    return ChartData(frame, columns, fig)
+
+
+CHARTS = [
+    Chart(PAGE, "trend", "chart_trend", NAMES, _trend, role=ROLE, wide=True),
+    Chart(PAGE, "services", "chart_top_services", NAMES, _top_services, role=ROLE),
+    Chart(PAGE, "savings", "chart_savings", NAMES, _savings, role=ROLE),
+]
+
+
+def _freshness() -> html.Section:
+    access = page.data()
+    names = access.city_names()
+    rows = []
+    for row in access.freshness().sort("city").iter_rows(named=True):
+        state = row["state"]
+        until = row["data_until"]
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(names.get(row["city"], row["city"]), scope="row"),
+                    html.Td(html.Span(t(state), className=f"badge state-{state}")),
+                    html.Td(day(until.date()) if until is not None else t("not_reported")),
+                ]
+            )
+        )
+    head = html.Thead(html.Tr([html.Th(t("city"), scope="col"), html.Th(t("state")), html.Th(t("data_until"))]))
+    return html.Section(
+        [
+            html.H2(t("freshness"), id="overview-freshness-title"),
+            html.Table([head, html.Tbody(rows)], className="data-table", id="overview-freshness"),
+        ],
+        className="card",
+    )
+
+
+def _body(_values: dict[str, Any]) -> list[Any]:
+    return [
+        html.Button(t("print"), id="overview-print", className="print-button", n_clicks=0),
+        html.Div(id="overview-tiles", className="tiles", **{"aria-live": "polite"}),  # type: ignore[arg-type]
+        html.Div([chart.card() for chart in CHARTS] + [_freshness()], className="cards"),
+    ]
+
+
+dash.clientside_callback(
+    "function(clicks) { if (clicks) { window.print(); } return clicks; }",
+    Output("overview-print", "n_clicks"),
+    Input("overview-print", "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+filters.sync_url(PAGE, NAMES)
+
+
+def layout(**query: Any) -> html.Div:
+    return page.layout(PAGE, ROLE, query, NAMES, _body)
