@@ -102,6 +102,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "stage_abandoned": ("abgebrochen", "abandoned"),
 }
 
+
+def register(texts: dict[str, tuple[str, str]]) -> None:
+    """Add a page's own words (the glossary's stay above); a key defined twice is a mistake."""
+    clash = set(texts) & set(TEXT)
+    if clash:
+        raise ValueError(f"text keys defined twice: {', '.join(sorted(clash))}")
+    TEXT.update(texts)
+
+
 MONTHS = {
     "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.", "Nov.", "Dez."],
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],

@@ -51,9 +51,8 @@ def figure(*traces: Any, y_format: str = "", x_title: str = "", y_title: str = "
         "hoverlabel": {"namelength": -1},
     }
     fig.update_layout(**{**base, **layout})
-    fig.update_layout(
-        yaxis={"gridcolor": "#e5e5e5", "tickformat": y_format, "title": y_title, "automargin": True, "rangemode": "tozero"}
-    )
+    y_axis = {"gridcolor": "#e5e5e5", "tickformat": y_format, "title": y_title, "automargin": True}
+    fig.update_layout(yaxis={**y_axis, "rangemode": "tozero"})
     fig.update_xaxes(title=x_title, automargin=True)
     return fig
 

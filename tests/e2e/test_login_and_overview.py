@@ -1,45 +1,35 @@
-"""Logging in and looking at the overview, as a mayor would, in a real browser."""
+"""Logging in and looking at the Übersicht, as a mayor would, in a real browser."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from collections.abc import Callable
 
-from tests.e2e.conftest import ARTIFACTS, PASSWORD
+from playwright.sync_api import Browser, expect
 
-
-def _login(page: Page, url: str, username: str) -> None:
-    page.goto(f"{url}/")
-    expect(page).to_have_url(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+from tests.e2e.conftest import PERIOD, Session
 
 
-def test_a_mayor_logs_in_sees_the_overview_in_german_and_logs_out(dashboard: str, browser: Browser) -> None:
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+def test_a_mayor_sees_her_city_ranked_with_tiles_charts_and_freshness(login: Callable[[str], Session]) -> None:
+    session = login("mayor")
+    page = session.open(f"/?{PERIOD}")
 
-    _login(page, dashboard, "mayor")
+    expect(page.locator("h1")).to_have_text("Übersicht")
+    expect(page.locator("#tile-transactions .tile-rank")).to_have_text(
+        __import__("re").compile(r"^[1-6] / 6$"), timeout=15_000
+    )
+    expect(page.locator("#tile-digital_takeup .tile-value")).to_have_text(__import__("re").compile(r"^\d+,\d %$"))
+    expect(page.locator(".card .js-plotly-plot")).to_have_count(3)
+    expect(page.locator("#overview-freshness tbody tr")).to_have_count(6)
+    # a mayor gets no chart downloads, and no SQL or pipelines in the navigation
+    expect(page.locator("button.download")).to_have_count(0)
+    expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(["Übersicht", "Vergleich"])
+    session.screenshot("overview-mayor")
+    assert session.errors == []
 
-    table = page.locator("#overview-cities-table")
-    expect(table).to_be_visible(timeout=15_000)
-    expect(table.locator("tr.home-city th")).to_have_text("Gießen")
-    rows = {
-        row.locator("th").inner_text(): row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()
-    }
-    assert rows["Gießen"] == ["4", "25,0 %"]  # 4 transactions in the period, 1 of them online
-    assert rows["Wetzlar"] == ["2", "0,0 %"]  # no digital transaction: 0 %, not "not reported"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "overview-mayor.png"), full_page=True)
-    assert errors == []
-
-    page.click("text=Abmelden")
-    expect(page).to_have_url(f"{dashboard}/login")
-    page.goto(f"{dashboard}/")
-    expect(page).to_have_url(f"{dashboard}/login")
-    context.close()
+    page.get_by_role("link", name="Abmelden").click()
+    expect(page).to_have_url(f"{session.url}/login")
+    page.goto(f"{session.url}/")
+    expect(page).to_have_url(f"{session.url}/login")
 
 
 def test_a_wrong_password_is_said_in_german(dashboard: str, browser: Browser) -> None:
