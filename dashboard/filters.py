@@ -142,10 +142,14 @@ def bar(page: str, names: Sequence[str], values: Mapping[str, Any], access: Data
                 clearable=spec.multi,
                 placeholder=t("all_services") if name == "services" else t("all_cities") if name == "cities" else "",
             )
+        # Dash's dropdown names itself by its value: the group carries the label for screen readers
+        label_id = f"{control_id(page, name)}-label"
         controls.append(
             html.Div(
-                [html.Label(t(spec.label), htmlFor=control_id(page, name)), control],
+                [html.Label(t(spec.label), htmlFor=control_id(page, name), id=label_id), control],
                 className=f"filter filter-{name}",
+                role="group",
+                **{"aria-labelledby": label_id},  # type: ignore[arg-type]
             )
         )
     controls.append(dcc.Store(id=f"{page}-url-sync"))
