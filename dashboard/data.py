@@ -79,6 +79,11 @@ class DataAccess:
         """service_key, name_de, name_en: the catalogue."""
         return self._cached(("services",), views.services)
 
+    def coverage(self) -> dict[str, tuple[date, date]]:
+        """City -> (first day, last day) with data."""
+        rows = self._cached(("coverage",), views.coverage).iter_rows()
+        return {city: (first, last) for city, first, last in rows}
+
     def months(self) -> list[str]:
         """The months (YYYY-MM) that hold data, first to last."""
         return self._cached(("months",), views.months)

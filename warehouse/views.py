@@ -39,3 +39,13 @@ def months(con: duckdb.DuckDBPyConnection) -> list[str]:
 def processing_histogram(con: duckdb.DuckDBPyConnection, selection: Selection) -> pl.DataFrame:
     """city, band (lower bound in days), cases."""
     return frame(con, sql("views/processing_histogram"), _selection(selection))
+
+
+def weekday_hour(con: duckdb.DuckDBPyConnection, selection: Selection) -> pl.DataFrame:
+    """city, weekday (ISO, 1 = Monday), hour (local, 0-23), submitted; event cities only."""
+    return frame(con, sql("views/weekday_hour"), _selection(selection))
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """city, first_day, last_day: the days each city has data for."""
+    return frame(con, sql("views/coverage"))

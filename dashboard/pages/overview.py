@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, html
 
-from dashboard import filters
+from dashboard import filters, i18n
 from dashboard.components import page
 from dashboard.components.chart import Chart, ChartData, Column
 from dashboard.components.figures import HOME, OTHER, empty, figure
@@ -37,6 +37,26 @@ TILES = (
 )
 TOP_SERVICES = 10
 TOP_SAVINGS = 5
+
+i18n.register(
+    {
+        "points": ("Prozentpunkte", "points"),
+        "vs_previous": ("ggü. Vorperiode", "vs. previous period"),
+        "previous_incomplete": ("Vorperiode nicht vollständig geliefert", "previous period not fully reported"),
+        "online_share": ("online", "online"),
+        "no_savings": (
+            "Kein Einsparpotenzial: die Stadt ist überall die beste.",
+            "No savings potential: best everywhere.",
+        ),
+        "savings_per_year": ("Einsparpotenzial (€ pro Jahr)", "savings potential (€ per year)"),
+        "chart_trend": ("Vorgänge und Digitalquote je Monat", "Transactions and digital take-up per month"),
+        "chart_top_services": ("Meistgenutzte Leistungen mit Online-Anteil", "Top services with their online share"),
+        "chart_savings": ("Größte Einsparpotenziale", "Largest savings potentials"),
+        "freshness": ("Aktualität der Daten je Stadt", "Freshness of each city's data"),
+        "state": ("Stand", "state"),
+        "data_until": ("Daten bis", "data up to"),
+    }
+)
 
 dash.register_page(__name__, path="/", name="page_overview", title="Übersicht – eGovSAD", order=0, role=ROLE)
 
@@ -72,6 +92,8 @@ def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User
     hidden = bool(mine.height and mine["suppressed"][0])
     value = None if hidden or not mine.height else mine["value"][0]
     previous = before.filter((pl.col("city") == city) & ~pl.col("suppressed"))["value"]
+    first_day = access.coverage().get(city, (None, None))[0]
+    comparable = first_day is not None and first_day <= start
     ranked = now.filter(pl.col("value").is_not_null() & ~pl.col("suppressed")).sort(
         "value", descending=not lower_is_better
     )
@@ -86,7 +108,12 @@ def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User
             html.P(
                 [
                     html.Span(f"{t('vs_previous')}: "),
-                    html.Span(_change(kpi_id, value, previous[0] if len(previous) else None), className="tile-change"),
+                    html.Span(
+                        _change(kpi_id, value, previous[0] if len(previous) else None)
+                        if comparable
+                        else t("previous_incomplete"),
+                        className="tile-change",
+                    ),
                 ]
             ),
             html.P([html.Span(f"{t('rank')}: "), html.Span(rank, className="tile-rank")]),
