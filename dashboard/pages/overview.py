@@ -123,12 +123,17 @@ def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User
     )
 
 
-@dash.callback(Output("overview-tiles", "children"), filters.inputs(PAGE, NAMES))
+@dash.callback(
+    Output("overview-subtitle", "children"), Output("overview-tiles", "children"), filters.inputs(PAGE, NAMES)
+)
 @require(ROLE)
-def tiles(*controls: Any) -> list[html.Div]:
+def tiles(*controls: Any) -> tuple[str, list[html.Div]]:
     values = dict(zip(NAMES, controls, strict=True))
     user = viewer()
-    return [_tile(kpi_id, lower, values, user) for kpi_id, lower in TILES]
+    start, end = filters.period(values)
+    city = page.data().city_names().get(values["city"], values["city"])
+    subtitle = f"{city} · {t('period')} {i18n.day(start)} – {i18n.day(end)}"
+    return subtitle, [_tile(kpi_id, lower, values, user) for kpi_id, lower in TILES]
 
 
 def _trend(values: dict[str, Any], user: User) -> ChartData:
@@ -266,6 +271,7 @@ def _freshness() -> html.Section:
 def _body(_values: dict[str, Any]) -> list[Any]:
     return [
         html.Button(t("print"), id="overview-print", className="print-button", n_clicks=0),
+        html.P(id="overview-subtitle", className="subtitle"),
         html.Div(id="overview-tiles", className="tiles", **{"aria-live": "polite"}),  # type: ignore[arg-type]
         html.Div([chart.card() for chart in CHARTS] + [_freshness()], className="cards"),
     ]
