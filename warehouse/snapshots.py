@@ -72,6 +72,11 @@ def _prune(folder: Path, *, keep: int, current: str) -> None:
             stale.unlink(missing_ok=True)
 
 
+def published_at(snapshot: Path) -> datetime:
+    """When a snapshot was published (its name is the UTC time of publishing)."""
+    return datetime.strptime(snapshot.name.removesuffix(SUFFIX), "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+
+
 def current(folder: Path) -> Path:
     """The snapshot in service; WarehouseMissing before the first publish."""
     try:
