@@ -21,7 +21,7 @@ from egovsad.config import Config
 from egovsad.freshness import assess
 from warehouse import views
 from warehouse.kpis import Selection, compute, get
-from warehouse.queries import city_status, quarantine_summary, runs
+from warehouse.queries import city_status, quarantine_summary, runs, unmapped
 from warehouse.snapshots import SnapshotReader
 from warehouse.suppression import suppress
 
@@ -103,6 +103,10 @@ class DataAccess:
 
     def quarantine(self) -> pl.DataFrame:
         return self._cached(("quarantine",), quarantine_summary)
+
+    def unmapped(self) -> pl.DataFrame:
+        """Per city: service names no mapping knew and dropped columns, as the runs reported them."""
+        return self._cached(("unmapped",), unmapped)
 
     def view(self, name: str, selection: Selection, **extra: Any) -> pl.DataFrame:
         """A chart query of ``warehouse.views`` over ``selection``."""

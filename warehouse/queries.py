@@ -19,6 +19,11 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection, *, city: str | None = Non
     return frame(con, sql("runs/quarantine_summary"), {"city": city})
 
 
+def unmapped(con: duckdb.DuckDBPyConnection, *, city: str | None = None) -> pl.DataFrame:
+    """Service names no mapping knew and columns outside the contract, as the runs reported them."""
+    return frame(con, sql("runs/unmapped"), {"city": city})
+
+
 def city_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per city: latest run and its status, latest success, data reach, rows, quarantined."""
     return frame(con, sql("runs/status"))
