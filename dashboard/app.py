@@ -12,10 +12,12 @@ from dash import dcc, html
 from flask_compress import Compress
 from flask_login import current_user
 
+from dashboard import exports
 from dashboard.auth import Audit, install, secret_key
 from dashboard.data import DataAccess
 from dashboard.i18n import LANGUAGES, language, t
 from dashboard.roles import allowed, viewer
+from dashboard.saved_queries import QueryStore
 from dashboard.users import UserStore
 from egovsad.config import Config
 
@@ -84,6 +86,9 @@ def create_app(settings: Config) -> dash.Dash:
     server.config["EGOVSAD_DATA"] = DataAccess(settings)
     server.config["EGOVSAD_AUDIT"] = audit
     server.config["EGOVSAD_SETTINGS"] = settings
+    server.config["EGOVSAD_QUERIES"] = QueryStore(settings.home / "queries.sqlite3")
+    server.config["EGOVSAD_EXPORTS"] = settings.home / "exports"
+    exports.install(server, settings.home / "exports")
 
     @server.route("/language/<lang>")
     def switch_language(lang: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ ROLES = ("mayor", "officer", "analyst", "admin")
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+# usernames name folders (the SQL page's exports) and appear in logs: a safe alphabet only
+USERNAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 # scrypt parameters (RFC 7914 interactive-login strength): 16 MiB memory per hash
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024}
 
@@ -92,6 +95,8 @@ class UserStore:
 
     def add(self, username: str, role: str, city: str | None, password: str) -> User:
         """Create a user; raises UserError for a bad role, missing city, weak password or duplicate."""
+        if not USERNAME.fullmatch(username):
+            raise UserError("a username is 1-64 letters, digits, '.', '_' or '-', not starting with '.'")
         if role not in ROLES:
             raise UserError(f"unknown role '{role}'; use one of {', '.join(ROLES)}")
         if role != "admin" and not city:

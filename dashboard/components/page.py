@@ -36,7 +36,8 @@ def layout(
     access = data()
     try:
         values = filters.parse(query, names, viewer(), access, defaults or {})
-        bar = filters.bar(page, names, values, access)
+        bar = [filters.bar(page, names, values, access)] if names else []
+        content = body(values)
     except WarehouseError:
         return html.Div([title, html.P(t("no_data"), role="status")], className="page")
-    return html.Div([title, bar, *body(values)], className=f"page page-{page}")
+    return html.Div([title, *bar, *content], className=f"page page-{page}")
