@@ -221,7 +221,10 @@ def _trends(values: dict[str, Any], user: User) -> ChartData:
                 "month", pl.lit(t("median_six")).alias("city_name"), "value", pl.lit(False).alias("suppressed")
             ),
         ]
-    ).with_columns(pl.col("month").map_elements(i18n.month_label, return_dtype=pl.String))
+    )
+    # labels looked up here, in the request (Polars may run Python functions on other threads)
+    labels = {month: i18n.month_label(month) for month in table["month"].unique()}
+    table = table.with_columns(pl.col("month").replace_strict(labels, return_dtype=pl.String))
     columns = [
         Column("month", t("month")),
         Column("city_name", t("city")),

@@ -7,6 +7,7 @@ freshness of every city's data. Prints on one A4 landscape page.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dash
@@ -145,8 +146,10 @@ def _trend(values: dict[str, Any], user: User) -> ChartData:
         "month", pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed")
     )
     frame = volume.select("month", "value", "suppressed").join(takeup, on="month", how="full", coalesce=True)
+    # labels looked up here, in the request (Polars may run Python functions on other threads)
+    labels = {month: month_label(month) for month in frame["month"]}
     frame = frame.sort("month").with_columns(
-        pl.col("month").map_elements(month_label, return_dtype=pl.String).alias("label")
+        pl.col("month").replace_strict(labels, return_dtype=pl.String).alias("label")
     )
     if not frame.height:
         return ChartData(frame, [], empty(t("no_data_period")))
@@ -254,7 +257,8 @@ def _freshness() -> html.Section:
                 [
                     html.Th(names.get(row["city"], row["city"]), scope="row"),
                     html.Td(html.Span(t(state), className=f"badge state-{state}")),
-                    html.Td(day(until.date()) if until is not None else t("not_reported")),
+                    # the last day with data (a daily-count city's data reaches the end of its day)
+                    html.Td(day((until - timedelta(seconds=1)).date()) if until is not None else t("not_reported")),
                 ]
             )
         )
