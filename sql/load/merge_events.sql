@@ -93,6 +93,16 @@ FROM event_store
 WHERE city = $city AND local_date IN (SELECT local_date FROM touched_days)
 GROUP BY ALL;
 
+DELETE FROM hourly_submissions
+WHERE city = $city AND day IN (SELECT local_date FROM touched_days);
+
+INSERT INTO hourly_submissions
+SELECT city, local_date, isodow(local_date), hour(timezone('Europe/Berlin', occurred_at)), service_key, channel,
+       count(*)
+FROM event_store
+WHERE city = $city AND local_date IN (SELECT local_date FROM touched_days) AND stage = 'submitted'
+GROUP BY ALL;
+
 DELETE FROM transaction_durations
 WHERE city = $city AND day IN (SELECT local_date FROM touched_days);
 
