@@ -39,7 +39,7 @@ def warehouse(work: Path, events: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", default="ingest,kpis,snapshots")
+    parser.add_argument("--only", default="ingest,kpis,snapshots,export")
     parser.add_argument("--sizes", default="1000000,10000000", help="ingest: events per delivery")
     parser.add_argument("--kpi-sizes", default="10000000,50000000", help="kpis/snapshots: events in the warehouse")
     parser.add_argument("--work", default="/tmp/egovsad-bench", help="folder for generated data")
@@ -80,6 +80,13 @@ def main() -> None:
         sections.append(
             "Snapshots: publish (checkpoint + copy + pointer) and a reader's KPI query while another process "
             "loads 1M events and publishes:\n\n" + "\n".join(snapshot_lines)
+        )
+    if "export" in only:
+        from bench import export
+
+        sections.append(
+            "Export of 10M rows through `analyst.export()` beside DuckDB's own COPY of the same query:\n\n"
+            + export.table(export.run(work / "export"))
         )
     text = "\n\n".join(sections) + "\n"
     RESULTS.mkdir(exist_ok=True)

@@ -6,6 +6,7 @@ of the layers below is turned into a one-line message and a non-zero exit.
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -55,11 +56,14 @@ def _print(text: str) -> None:
 
 def _snapshot() -> duckdb.DuckDBPyConnection:
     """A read-only connection to the snapshot in service (readers never touch the writer's file)."""
+    return _open_snapshot(configuration.load())[1]
+
+
+def _open_snapshot(settings: configuration.Config) -> tuple[Path, duckdb.DuckDBPyConnection]:
+    """The snapshot in service: its file and a read-only connection to it."""
     from warehouse.snapshots import open_current
 
-    settings = configuration.load()
-    _path, con = open_current(settings.snapshot_dir, memory_limit=str(settings.values["readers.memory_limit"]))
-    return con
+    return open_current(settings.snapshot_dir, memory_limit=str(settings.values["readers.memory_limit"]))
 
 
 format_option = click.option(
@@ -159,23 +163,70 @@ def runs(city: str | None, fmt: str, limit: int) -> None:
     _print(render(frame, fmt))
 
 
+SQL_FILE_FORMATS = ("csv_excel", "xlsx", "parquet")
+SUFFIX_FORMATS = {".parquet": "parquet", ".xlsx": "xlsx", ".json": "json"}
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment (e.g. a container without passwd entry)
+        return "unknown"
+
+
 @main.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "parquet", "xlsx"]), default="table", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="write the full result to this file")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*FORMATS, *SQL_FILE_FORMATS]),
+    default="table",
+    show_default=True,
+    help="table, csv or json print; every format but table writes with --output "
+    "(csv_excel: German Excel, UTF-8 with BOM, ';' and decimal comma); with --output, table means: by the suffix",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write the full result to this file, with FILE.manifest.json beside it",
+)
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(min=1), help="rows printed at most")
 @_fail_cleanly
-def sql(query: str, fmt: str, output: Path | None) -> None:
-    """Run one read-only SQL statement over the analyst views."""
+def sql(query: str, fmt: str, output: Path | None, limit: int) -> None:
+    """Run one read-only SQL query over the analyst views, under the time limit (sql.timeout_seconds)."""
     from warehouse import analyst
 
-    if fmt in ("parquet", "xlsx") and output is None:
+    if fmt in SQL_FILE_FORMATS and output is None:
         raise click.UsageError(f"--format {fmt} writes a file: give --output FILE")
-    with _snapshot() as con:
+    settings = configuration.load()
+    path, con = _open_snapshot(settings)
+    with con:
         if output is not None:
-            rows = analyst.export(con, query, output, "csv" if fmt == "table" else fmt)
-            click.echo(f"{rows} rows written to {output}", err=True)
+            manifest = analyst.export(
+                con,
+                query,
+                output,
+                SUFFIX_FORMATS.get(output.suffix.lower(), "csv") if fmt == "table" else fmt,
+                user=_os_user(),
+                snapshot=path.name,
+                timeout_seconds=float(settings.values["sql.export_timeout_seconds"]),
+            )
+            click.echo(
+                f"{manifest.rows} rows written to {output} (sha256 {manifest.sha256}; "
+                f"manifest {analyst.manifest_path(output)})",
+                err=True,
+            )
             return
-        _print(render(analyst.query_frame(con, query), fmt))
+        result = analyst.run_query(
+            con, query, limit=limit, timeout_seconds=float(settings.values["sql.timeout_seconds"])
+        )
+    _print(render(result.frame, fmt))
+    if result.truncated:
+        click.echo(
+            f"egovsad: the first {limit:,} of {result.total_rows:,} rows; --limit N prints more, "
+            "--output FILE writes them all",
+            err=True,
+        )
 
 
 @main.command()

@@ -82,6 +82,12 @@ SETTINGS: list[Setting] = [
     Setting("warehouse.threads", 2, "threads DuckDB may use"),
     Setting("snapshots.keep", 3, "published snapshots kept for readers (at least 2)"),
     Setting("readers.memory_limit", "1GB", "memory a reader (CLI, dashboard worker) may use per snapshot"),
+    Setting("sql.timeout_seconds", 30.0, "analyst SQL (SQL page, `egovsad sql`): a query is stopped after this long"),
+    Setting(
+        "sql.export_timeout_seconds",
+        600.0,
+        "analyst SQL: an export of a full result (SQL page, `egovsad sql --output`) is stopped after this long",
+    ),
     Setting("logs.max_bytes", 10_000_000, "size at which logs/egovsad.log is rotated"),
     Setting("logs.backups", 5, "rotated log files kept"),
     Setting("dashboard.idle_minutes", 30, "a dashboard session without a request for this long ends"),
@@ -282,6 +288,8 @@ def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Con
             raise ConfigError(f"{path}: '{key}' must not be negative, not {value!r}")
         if key == "warehouse.threads" and value < 1:
             raise ConfigError(f"{path}: '{key}' must be at least 1")
+        if key.startswith("sql.") and value <= 0:
+            raise ConfigError(f"{path}: '{key}' must be more than 0 seconds")
         if key.endswith(".unit_costs"):
             for channel, eur in value.items():
                 if channel not in UNIT_COSTS or not isinstance(eur, int | float) or eur < 0:

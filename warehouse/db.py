@@ -72,11 +72,17 @@ def connect_reader(path: Path, *, memory_limit: str = "1GB", threads: int = 2) -
         )
     except duckdb.IOException as error:
         raise WarehouseBusy(f"the warehouse {path} is being written right now: {error}") from error
-    # TimeZone needs ICU, which is only settable once the connection exists; the lock
-    # comes last so that nothing after it can change a setting or reach a file.
-    con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    # A second connection to a file this process has open shares its database instance,
+    # whose settings below are already in force (and locked).
+    [(locked,)] = con.execute("SELECT current_setting('lock_configuration')").fetchall()
+    if not locked:
+        # TimeZone needs ICU, which is only settable once the connection exists; GLOBAL, so
+        # that the cursors taken from this connection (one per dashboard request or analyst
+        # query) inherit it instead of starting in UTC. The lock comes last so that nothing
+        # after it can change a setting or reach a file.
+        con.execute(f"SET GLOBAL TimeZone = '{LOCAL_TZ}'")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     return con
 
 

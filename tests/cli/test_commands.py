@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import getpass
+import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +88,8 @@ def test_sql_answers_from_the_views_and_keeps_null_empty(loaded: Path) -> None:
         "COPY events TO '/tmp/egovsad-escape.csv'",
         "ATTACH '/tmp/egovsad-escape.duckdb' AS x",
         "SET memory_limit = '100GB'",
+        "PRAGMA database_list",
+        "INSTALL httpfs",
         "SELECT 1; SELECT 2",
         "SELECT CAST(event_id AS INTEGER) FROM events",  # fails only while running
     ],
@@ -95,14 +101,48 @@ def test_sql_refuses_files_settings_and_second_statements(loaded: Path, query: s
     assert result.stderr.startswith("egovsad: ") and "Traceback" not in result.stderr
 
 
-def test_sql_output_streams_the_full_result_to_a_file(loaded: Path, tmp_path: Path) -> None:
+def test_sql_output_streams_the_full_result_to_a_file_with_its_manifest(loaded: Path, tmp_path: Path) -> None:
     target = tmp_path / "events.parquet"
 
-    egovsad(loaded, "sql", "SELECT * FROM events", "--format", "parquet", "--output", str(target))
+    result = egovsad(loaded, "sql", "SELECT * FROM events", "--format", "parquet", "--output", str(target))
 
     import polars as pl
 
     assert pl.read_parquet(target).height == 39
+    manifest = json.loads((tmp_path / "events.parquet.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert (manifest["rows"], manifest["format"], manifest["user"]) == (39, "parquet", getpass.getuser())
+    assert manifest["snapshot"] == (loaded / "snapshots" / "CURRENT").read_text(encoding="utf-8").strip()
+    assert f"39 rows written to {target} (sha256 {manifest['sha256']}" in result.stderr
+
+
+def test_sql_output_for_german_excel(loaded: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cities.csv"
+
+    egovsad(loaded, "sql", "SELECT name, population / 1000 AS thousands FROM cities WHERE slug = 'giessen'",
+            "--format", "csv_excel", "--output", str(target))  # fmt: skip
+
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfname;thousands\n")
+    assert re.fullmatch(r"Gießen;\d+,\d+", target.read_bytes()[3:].decode("utf-8").splitlines()[1])
+
+
+def test_sql_prints_the_first_rows_and_says_how_many_there_are(loaded: Path) -> None:
+    result = egovsad(loaded, "sql", "SELECT * FROM range(2500)", "--format", "csv", "--limit", "10")
+
+    assert len(result.stdout.splitlines()) == 11
+    assert "the first 10 of 2,500 rows" in result.stderr
+
+
+def test_sql_stops_at_the_configured_time_limit(loaded: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(loaded, home)
+    (home / "egovsad.toml").write_text("[sql]\ntimeout_seconds = 0.5\n", encoding="utf-8")
+
+    result = egovsad(home, "sql", "SELECT count(*) FROM range(100000) a, range(100000) b WHERE a.range + b.range = 7",
+                     check=False)  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == "egovsad: stopped after 0.5 s (setting sql.timeout_seconds)"
 
 
 def test_sql_output_to_a_missing_folder_is_refused_in_one_line(loaded: Path, tmp_path: Path) -> None:
