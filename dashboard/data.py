@@ -58,15 +58,17 @@ class DataAccess:
 
     def kpi(self, kpi_id: str, selection: Selection, by: tuple[str, ...], *, suppressed: bool = False) -> pl.DataFrame:
         """The registry's result; with ``suppressed`` a ``suppressed`` column marks small cells."""
-        result = self._cached(
-            ("kpi", kpi_id, selection, by),
-            lambda con: compute(con, kpi_id, selection, by, unit_costs=self.settings.unit_costs()),
-        )
         kpi = get(kpi_id)
         # medians and yearly savings carry no count to judge a cell by
-        if suppressed and (kpi.unit == "count" or kpi.is_rate):
-            return suppress(result, by, rate=kpi.is_rate, min_cell=self.min_cell)
-        return result.with_columns(pl.lit(False).alias("suppressed"))
+        hide = suppressed and (kpi.unit == "count" or kpi.is_rate)
+
+        def query(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+            result = compute(con, kpi_id, selection, by, unit_costs=self.settings.unit_costs())
+            if hide:
+                return suppress(result, by, rate=kpi.is_rate, min_cell=self.min_cell)
+            return result.with_columns(pl.lit(False).alias("suppressed"))
+
+        return self._cached(("kpi", kpi_id, selection, by, hide), query)
 
     def cities(self) -> pl.DataFrame:
         """slug, name, population, has_events: every city of the cooperation."""

@@ -1,7 +1,7 @@
 """Small-cell suppression for the views of mayors and officers (data contract, section 7).
 
 A count from 1 to ``min_cell - 1`` is suppressed, and a rate whose denominator
-is below ``min_cell``. Secondary suppression: where a group of cells that
+is from 1 to ``min_cell - 1`` (a rate over nothing is "not reported", not hidden). Secondary suppression: where a group of cells that
 differ in one dimension only (a row or column of the table, whose total can be
 shown elsewhere) has exactly one suppressed cell, the smallest other cell is
 suppressed too, so that the hidden value cannot be recomputed from the total;
@@ -22,10 +22,9 @@ def suppress(result: pl.DataFrame, by: tuple[str, ...], *, rate: bool, min_cell:
     size = pl.col("denominator") if rate else pl.col("value")
     frame = result.with_row_index("_cell").with_columns(
         size.alias("_size"),
-        (size.is_not_null() & (size < min_cell) & ((size > 0) if not rate else pl.lit(True))).alias("suppressed"),
+        # an empty cell (count 0, or a rate over nothing) hides nobody: it is 0 or "not reported"
+        (size.is_not_null() & (size < min_cell) & (size > 0)).alias("suppressed"),
     )
-    if not rate:
-        frame = frame.with_columns(pl.col("suppressed") & (pl.col("_size") >= 1))
     changed = True
     while changed and by:
         changed = False

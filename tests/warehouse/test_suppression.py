@@ -50,6 +50,18 @@ def test_a_rate_with_a_small_denominator_is_not_shown_and_its_parts_are_hidden()
     assert shown.rows() == [("giessen", None, None, None, True), ("fulda", None, None, None, True)]
 
 
+def test_a_rate_over_nothing_is_not_reported_and_hides_no_other_city() -> None:
+    # Fulda reports no eID at all: its share is "not reported", not a small cell, so
+    # Limburg's 96 cases need no secondary suppression
+    result = pl.DataFrame(
+        {"city": ["fulda", "limburg", "giessen"], "value": [None, 0.25, 0.3], "numerator": [0.0, 24.0, 30.0],
+         "denominator": [0.0, 96.0, 100.0]},
+        schema_overrides={"value": pl.Float64},
+    )  # fmt: skip
+
+    assert suppress(result, ("city",), rate=True)["suppressed"].to_list() == [False, False, False]
+
+
 def test_a_suppressed_count_reads_less_than_five() -> None:
     result = pl.DataFrame(
         {"city": ["giessen", "fulda", "marburg"], "value": [3.0, 9.0, 20.0], "numerator": [None] * 3,
