@@ -252,21 +252,31 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _portable_schema(schema: pa.Schema, names: list[str]) -> pa.Schema:
-    fields = [
-        pa.field(name, pa.string() if _is_interval(field.type) else field.type)
-        for name, field in zip(names, schema, strict=True)
-    ]
-    return pa.schema(fields)
+    for name, field in zip(names, schema, strict=True):
+        if pa.types.is_union(field.type):
+            raise QueryRefused(
+                f"column '{name}' is a UNION, which neither the grid nor any export takes; "
+                f'cast it in the query, e.g. CAST("{name}" AS VARCHAR)'
+            )
+    return pa.schema(pa.field(name, _portable_type(field.type)) for name, field in zip(names, schema, strict=True))
 
 
-def _is_interval(dtype: pa.DataType) -> bool:
-    return bool(pa.types.is_interval(dtype))
+def _portable_type(dtype: pa.DataType) -> pa.DataType:
+    if isinstance(dtype, pa.BaseExtensionType):  # DuckDB's BIT, VARINT, ...: their bytes
+        return _portable_type(dtype.storage_type)
+    return pa.string() if pa.types.is_interval(dtype) else dtype
 
 
 def _portable(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """The batch with unique column names and INTERVALs as ISO 8601 durations (neither Polars nor Parquet
-    takes Arrow's month-day-nano intervals)."""
-    columns = [_interval_text(column) if _is_interval(column.type) else column for column in batch.columns]
+    """The batch with unique column names, extension types as their storage and INTERVALs as ISO 8601
+    durations (neither Polars nor Parquet takes Arrow's month-day-nano intervals)."""
+    if batch.schema.equals(schema):
+        return batch
+    columns = []
+    for column in batch.columns:
+        if isinstance(column.type, pa.BaseExtensionType):
+            column = column.storage
+        columns.append(_interval_text(column) if pa.types.is_interval(column.type) else column)
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
@@ -303,7 +313,7 @@ def run_query(
     table = pa.Table.from_batches(kept, schema=schema)
     try:
         frame = pl.from_arrow(table)
-    except (pl.exceptions.PolarsError, pa.ArrowException) as error:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, pa.ArrowException) as error:
         raise QueryRefused(f"the result cannot be shown: {_first_line(error)}; cast the column in the query") from error
     assert isinstance(frame, pl.DataFrame)
     return QueryResult(frame, total, time.perf_counter() - started, total > limit)
@@ -371,8 +381,9 @@ def export(
         return manifest
     except OSError as error:
         raise QueryRefused(f"cannot write {path}: {error.strerror or error}") from error
-    except pa.ArrowException as error:
-        raise QueryRefused(f"cannot write {fmt}: {_first_line(error)}") from error
+    except (pa.ArrowException, pl.exceptions.PolarsError, pl.exceptions.PanicException, TypeError) as error:
+        # a type this format cannot hold (the writers turn the usual ones into text first)
+        raise QueryRefused(f"cannot write {fmt}: {_first_line(error)}; cast the column in the query") from error
     finally:
         partial.unlink(missing_ok=True)
         partial_sidecar.unlink(missing_ok=True)
