@@ -62,7 +62,7 @@ def login_page(error: str | None, token: str) -> str:
 <html lang="de"><head><meta charset="utf-8"><title>Anmelden – eGovSAD</title>
 <link rel="stylesheet" href="/assets/login.css"></head>
 <body><main class="login">
-<h1>eGovSAD</h1><p>Nutzung digitaler Verwaltungsleistungen der sechs Städte</p>
+<h1>eGovSAD</h1><p>Nutzung digitaler Verwaltungsleistungen der kooperierenden Städte</p>
 {message}
 <form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="{token}">

@@ -7,6 +7,7 @@ published, and repeated views of the same selection cost one dictionary lookup.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -17,7 +18,8 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from egovsad.config import Config
+from egovsad import config as configuration
+from egovsad.config import Config, ConfigError
 from egovsad.freshness import assess
 from warehouse import views
 from warehouse.kpis import Selection, compute, get
@@ -27,6 +29,7 @@ from warehouse.suppression import suppress
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
+log = logging.getLogger(__name__)
 
 
 class DataAccess:
@@ -38,9 +41,23 @@ class DataAccess:
         self.min_cell = int(settings.values["privacy.min_cell"])
         self._cache: OrderedDict[tuple[Path, Hashable], Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._settings_for: Path | None = None
+
+    def _follow(self, path: Path) -> None:
+        """Read the configuration again for a new snapshot: a city added since the app started
+        (registered and loaded by the writer, hence the new snapshot) brings its schedule and
+        unit costs. A configuration that no longer reads keeps the one in force, and says so."""
+        if path == self._settings_for:
+            return
+        self._settings_for = path
+        try:
+            self.settings = configuration.load(self.settings.home, self.settings.environ)
+        except ConfigError as error:
+            log.warning("configuration not reloaded for %s: %s", path.name, error)
 
     def _cached(self, key: Hashable, query: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         path, con = self.reader.cursor()
+        self._follow(path)
         full_key = (path, key)
         with self._lock:
             if full_key in self._cache:
@@ -73,6 +90,11 @@ class DataAccess:
     def cities(self) -> pl.DataFrame:
         """slug, name, population, has_events: every city of the cooperation."""
         return self._cached(("cities",), views.cities)
+
+    def populations(self) -> pl.DataFrame:
+        """city, reference_date, population: every population figure (per-1,000 values use the one
+        valid for the period, ``warehouse.views.population_at``)."""
+        return self._cached(("populations",), views.populations)
 
     def city_names(self) -> dict[str, str]:
         return dict(self.cities().select("slug", "name").iter_rows())

@@ -22,7 +22,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh": ("aktuell", "up to date"),
     "period": ("Zeitraum", "period"),
     "previous_period": ("Vorperiode", "previous period"),
-    "rank": ("Rang unter den sechs Städten", "rank among the six cities"),
+    "rank": ("Rang unter den Städten", "rank among the cities"),
     "quarantine": ("Quarantäne (abgewiesene Zeilen)", "quarantine (rejected rows)"),
     "logout": ("Abmelden", "log out"),
     # page names
@@ -67,7 +67,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "month": ("Monat", "Month"),
     "value": ("Wert", "Value"),
     "share": ("Anteil", "Share"),
-    "median_six": ("Median der sechs Städte", "median of the six cities"),
+    "median_all": ("Median aller Städte", "median of all cities"),
     "no_data_period": ("Keine Daten im gewählten Zeitraum.", "No data in the chosen period."),
     "transactions_label": ("Vorgänge (eingereicht)", "transactions"),
     "digital_takeup_label": ("Digitalquote", "digital take-up"),

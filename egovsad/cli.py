@@ -23,7 +23,20 @@ from egovsad.output import FORMATS, render
 from pipelines.errors import PipelineError
 from warehouse.errors import WarehouseError
 
-CITY = click.Choice(configuration.CITIES)
+
+class _City(click.ParamType):
+    """A configured city's slug (the built-in ones and those added by configuration)."""
+
+    name = "slug"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return configuration.load().check_city(str(value))
+        except configuration.ConfigError as error:
+            self.fail(str(error), param, ctx)
+
+
+CITY = _City()
 CHANNELS = ("online", "app", "in_person", "phone", "email", "post")
 
 
@@ -75,7 +88,7 @@ city_option = click.option("--city", type=CITY, help="only this city (slug)")
 @click.group()
 @click.version_option(package_name="egovsad")
 def main() -> None:
-    """eGovSAD: usage analytics of the six cooperating cities' digital services.
+    """eGovSAD: usage analytics of the cooperating cities' digital services.
 
     Everything is kept under the home folder $EGOVSAD_HOME (default
     ~/.local/share/egovsad): settings in egovsad.toml, the warehouse, logs.
@@ -104,7 +117,7 @@ def ingest(city: str | None, location: str | None, since: date | None, wait: boo
     configure(settings)
     results = ingest_cities(
         settings,
-        [city] if city else list(configuration.CITIES),
+        [city] if city else list(settings.cities),
         location=location,
         since=since,
         wait=wait,
@@ -414,3 +427,85 @@ def serve(host: str, port: int, workers: int) -> None:
          "--control-socket", str(settings.home / "gunicorn.ctl"),
          "--access-logfile", str(settings.log_dir / "access.log"), "dashboard.wsgi:app"],
     )  # fmt: skip
+
+
+@main.group()
+def cities() -> None:
+    """The cities of the cooperation: list them, add one by configuration, try a delivery."""
+
+
+@cities.command("list")
+@format_option
+@_fail_cleanly
+def cities_list(fmt: str) -> None:
+    """Every city with its source, schedule and freshness."""
+    from egovsad.onboarding import listing
+
+    _print(render(listing(configuration.load()), fmt))
+
+
+@cities.command("check")
+@click.argument("slug", type=CITY)
+@click.option("--since", callback=_date, help="only the files (or pulls) from this date, YYYY-MM-DD")
+@click.option("--rows", default=10, show_default=True, type=click.IntRange(min=1), help="first rows shown")
+@_fail_cleanly
+def cities_check(slug: str, since: date | None, rows: int) -> None:
+    """Dry run against the live source: first rows as stored, quarantine reasons; nothing is loaded.
+
+    Exits 1 when the source cannot be read.
+    """
+    from egovsad.onboarding import describe, trial
+
+    preview = trial(configuration.load(), slug, since=since, rows=rows)
+    _print(describe(slug, preview))
+    if not preview.result.ok:
+        sys.exit(1)
+
+
+@cities.command("add")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a city file (see README, 'Adding a municipality'); without it, questions guide you",
+)
+@click.option("--slug", help="the city's slug (default: the file's name without .toml)")
+@click.option("--yes", is_flag=True, help="add without asking after the dry run")
+@_fail_cleanly
+def cities_add(path: Path | None, slug: str | None, yes: bool) -> None:
+    """Add a municipality: describe it, see a dry run of its delivery, then keep its city file.
+
+    Nothing is loaded: its pipeline runs on its schedule, or now with `egovsad ingest --city SLUG`.
+    """
+    from egovsad import onboarding
+
+    settings = configuration.load()
+    draft = None
+    if path is None:
+        slug, table = onboarding.ask_city(click.prompt, click.echo, settings.home)
+        # the answers are kept as a file, so that a mistake is fixed there, not by answering again
+        draft = path = settings.home / "tmp" / "city-drafts" / f"{slug}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(onboarding.city_text(table, slug), encoding="utf-8")
+    try:
+        city = onboarding.read_candidate(path, slug)
+        candidate = configuration.with_city(settings, city)
+    except configuration.ConfigError as error:
+        hint = f"; your answers are in {draft}: correct it, then egovsad cities add --file {draft}" if draft else ""
+        raise configuration.ConfigError(f"{error}{hint}") from error
+    preview = onboarding.trial(candidate, city.slug)
+    _print(onboarding.describe(city.slug, preview))
+    text = path.read_text(encoding="utf-8")
+    if not yes:
+        click.echo(text)
+        question = f"Add {city.name} ({city.slug})?" if preview.result.ok else "The trial failed. Add it anyway?"
+        if not click.confirm(question, default=preview.result.ok):
+            click.echo(f"nothing added{f' (your answers are in {draft})' if draft else ''}")
+            return
+    target = onboarding.add(settings, city, text)
+    if draft:
+        draft.unlink()
+    click.echo(
+        f"{city.name} ({city.slug}) added: {target}. It loads on its schedule "
+        f"({candidate.city(city.slug, 'schedule')}) or now with: egovsad ingest --city {city.slug}"
+    )

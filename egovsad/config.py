@@ -3,7 +3,9 @@
 Every setting is declared once here, as data (key, default, help). The file
 ``egovsad.toml`` is written on first use with every default shown commented
 out, the README's settings table is checked against these declarations, and
-the rest of the system receives typed objects, never the raw file.
+the rest of the system receives typed objects, never the raw file. A city added
+by configuration (a file ``cities/<slug>.toml``, see :mod:`egovsad.cities`) gets
+the same per-city settings as a built-in one, with the defaults its file gives.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from egovsad.cities import FOLDER, CityFile, CityFileError, populations, read_city_files
+from pipelines.delivery import Transport
 from pipelines.settings import SourceSettings
 from pipelines.transport import RetryPolicy
 from warehouse.db import WarehouseSettings
@@ -23,7 +27,10 @@ HOME_ENV = "EGOVSAD_HOME"
 DEFAULT_HOME = Path("~/.local/share/egovsad")
 CONFIG_NAME = "egovsad.toml"
 FEED_BASE = "http://127.0.0.1:8701"
+#: the six built-in cities; ``Config.cities`` names every configured city
 CITIES = ("giessen", "fulda", "limburg", "marburg", "offenbach", "wetzlar")
+#: when an added city's pipeline runs unless its file or the settings say otherwise
+ADDED_CITY_SCHEDULE = "0 3 * * *"
 
 
 class ConfigError(Exception):
@@ -54,6 +61,12 @@ def _city(slug: str, location: str, where: str, schedule: str, **extra: Any) -> 
             "scheduled runs: wait before the first new attempt, doubled after each",
         ),
         Setting(f"cities.{slug}.unit_costs", {}, "this city's own unit costs in EUR per channel, e.g. { phone = 3.9 }"),
+        Setting(
+            f"cities.{slug}.population",
+            extra.pop("population", {}),
+            'population figures by reference date, e.g. { "2024-12-31" = 95612 }; per-1,000 values use the one '
+            "valid for the period (the shipped figure stays)",
+        ),
     ]
     if http:
         settings += [
@@ -171,15 +184,27 @@ def default_file_text(home: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(table: dict[str, Any], prefix: str = "", declared: dict[str, Setting] = DEFAULTS) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
         full = f"{prefix}{key}"
-        if isinstance(value, dict) and full not in DEFAULTS:
-            flat.update(_flatten(value, f"{full}."))
+        if isinstance(value, dict) and full not in declared:
+            flat.update(_flatten(value, f"{full}.", declared))
         else:
             flat[full] = value
     return flat
+
+
+def added_city_settings(home: Path, city: CityFile) -> list[Setting]:
+    """The per-city settings of a city added by configuration, with its file's delivery as defaults."""
+    delivery = city.delivery
+    http = {"token_env": delivery.token_env or ""} if delivery.transport is Transport.HTTP else {}
+    location = delivery.location or str(home / "inbox" / city.slug)
+    if delivery.transport is Transport.HTTP and not location.startswith("http"):
+        raise ConfigError(f"{city.path}: 'source.location' must be a URL for transport = \"http\", not {location!r}")
+    return _city(
+        city.slug, location, f"where {city.name}'s delivery is ({city.path.name})", ADDED_CITY_SCHEDULE, **http
+    )
 
 
 @dataclass(frozen=True)
@@ -189,6 +214,22 @@ class Config:
     home: Path
     values: dict[str, Any]
     environ: dict[str, str]
+    definitions: dict[str, CityFile] = field(default_factory=dict)  # the cities added by configuration
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        """Every configured city: the built-in ones, then those added by configuration."""
+        return CITIES + tuple(self.definitions)
+
+    @property
+    def city_dir(self) -> Path:
+        return self.home / FOLDER
+
+    def check_city(self, slug: str) -> str:
+        """``slug`` if it is a configured city; ConfigError naming the configured ones otherwise."""
+        if slug not in self.cities:
+            raise ConfigError(f"no city '{slug}' is configured; the cities are: {', '.join(self.cities)}")
+        return slug
 
     @property
     def warehouse_path(self) -> Path:
@@ -227,11 +268,12 @@ class Config:
         defaults = {channel: float(self.values[f"unit_costs.{channel}"]) for channel in UNIT_COSTS}
         return {
             city: defaults | {str(k): float(v) for k, v in dict(self.city(city, "unit_costs")).items()}
-            for city in CITIES
+            for city in self.cities
         }
 
     def source_settings(self, slug: str, location: str | None = None) -> SourceSettings:
         """What ``slug``'s pipeline needs; ``location`` overrides the configured one."""
+        self.check_city(slug)
         values = {
             key.rpartition(".")[2]: value for key, value in self.values.items() if key.startswith(f"cities.{slug}.")
         }
@@ -249,11 +291,58 @@ class Config:
                 timeout_seconds=float(values.get("timeout_seconds", 30.0)),
             ),
             service_names={str(k): str(v) for k, v in dict(values.get("service_names", {})).items()},
+            delivery=self.definitions[slug].delivery if slug in self.definitions else None,
         )
 
 
+def _checked(path: Path, key: str, value: Any, declared: dict[str, Setting]) -> Any:
+    """``value`` of setting ``key`` as given in ``path``; ConfigError naming both if it is not valid."""
+    if key not in declared:
+        raise ConfigError(f"{path}: unknown setting '{key}'")
+    expected = type(declared[key].default)
+    if expected is float and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {value!r}")
+    if key.endswith("memory_limit") and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise ConfigError(f'{path}: \'{key}\' must be a size such as "512MB" or "2GB", not {value!r}')
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        raise ConfigError(f"{path}: '{key}' must not be negative, not {value!r}")
+    if key == "warehouse.threads" and value < 1:
+        raise ConfigError(f"{path}: '{key}' must be at least 1")
+    if key.startswith("sql.") and value <= 0:
+        raise ConfigError(f"{path}: '{key}' must be more than 0 seconds")
+    if key.endswith(".unit_costs"):
+        for channel, eur in value.items():
+            if channel not in UNIT_COSTS or not isinstance(eur, int | float) or eur < 0:
+                raise ConfigError(
+                    f"{path}: '{key}.{channel}' must be a channel ({', '.join(UNIT_COSTS)}) with a cost of 0 or more"
+                )
+    if key.endswith(".population"):
+        try:
+            populations(value)
+        except CityFileError as error:
+            raise ConfigError(f"{path}: '{key}': {error}") from None
+    return value
+
+
+def _added_cities(home: Path) -> tuple[dict[str, CityFile], dict[str, Setting]]:
+    """The cities added by configuration and their settings, declared with their files' defaults."""
+    try:
+        definitions = read_city_files(home / FOLDER)
+    except CityFileError as error:
+        raise ConfigError(str(error)) from error
+    declared = dict(DEFAULTS)
+    for slug, city in definitions.items():
+        if slug in CITIES:
+            raise ConfigError(f"{city.path}: '{slug}' is a built-in city; its settings belong in {CONFIG_NAME}")
+        declared.update({setting.key: setting for setting in added_city_settings(home, city)})
+    return definitions, declared
+
+
 def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read the settings of ``home`` (writing the commented default file on first use).
+    """Read the settings of ``home`` (writing the commented default file on first use) and the
+    city files under ``home/cities/``.
 
     Raises ConfigError for a file that is not TOML, an unknown key or a value of the
     wrong type.
@@ -264,38 +353,43 @@ def load(home: Path | None = None, environ: dict[str, str] | None = None) -> Con
     path = home / CONFIG_NAME
     if not path.exists():
         path.write_text(default_file_text(home), encoding="utf-8")
+    definitions, declared = _added_cities(home)
     try:
-        given = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        given = _flatten(tomllib.loads(path.read_text(encoding="utf-8")), declared=declared)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8 ({error})") from error
-    values: dict[str, Any] = {}
-    for key, setting in DEFAULTS.items():
-        default = setting.default
-        values[key] = default.replace("{home}", str(home)) if isinstance(default, str) else default
+    values = _defaults(home, declared)
+    for city in definitions.values():
+        values |= _file_values(city, declared)
     for key, value in given.items():
-        if key not in DEFAULTS:
-            raise ConfigError(f"{path}: unknown setting '{key}'")
-        expected = type(DEFAULTS[key].default)
-        if expected is float and isinstance(value, int):
-            value = float(value)
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            raise ConfigError(f"{path}: '{key}' must be a {expected.__name__}, not {value!r}")
-        if key.endswith("memory_limit") and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
-            raise ConfigError(f'{path}: \'{key}\' must be a size such as "512MB" or "2GB", not {value!r}')
-        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"{path}: '{key}' must not be negative, not {value!r}")
-        if key == "warehouse.threads" and value < 1:
-            raise ConfigError(f"{path}: '{key}' must be at least 1")
-        if key.startswith("sql.") and value <= 0:
-            raise ConfigError(f"{path}: '{key}' must be more than 0 seconds")
-        if key.endswith(".unit_costs"):
-            for channel, eur in value.items():
-                if channel not in UNIT_COSTS or not isinstance(eur, int | float) or eur < 0:
-                    raise ConfigError(
-                        f"{path}: '{key}.{channel}' must be a channel ({', '.join(UNIT_COSTS)}) "
-                        "with a cost of 0 or more"
-                    )
-        values[key] = value
-    return Config(home=home, values=values, environ=env)
+        values[key] = _checked(path, key, value, declared)
+    return Config(home=home, values=values, environ=env, definitions=definitions)
+
+
+def _defaults(home: Path, declared: dict[str, Setting]) -> dict[str, Any]:
+    return {
+        key: setting.default.replace("{home}", str(home)) if isinstance(setting.default, str) else setting.default
+        for key, setting in declared.items()
+    }
+
+
+def _file_values(city: CityFile, declared: dict[str, Setting]) -> dict[str, Any]:
+    """The per-city settings a city file gives, checked."""
+    return {
+        f"cities.{city.slug}.{name}": _checked(city.path, f"cities.{city.slug}.{name}", value, declared)
+        for name, value in city.settings.items()
+    }
+
+
+def with_city(settings: Config, city: CityFile) -> Config:
+    """``settings`` as they will be once ``city`` is added (for its dry run before it is).
+
+    Raises ConfigError when the slug is taken or a setting in the city's file is not valid.
+    """
+    if city.slug in settings.cities:
+        raise ConfigError(f"a city '{city.slug}' is already configured")
+    declared = {setting.key: setting for setting in added_city_settings(settings.home, city)}
+    values = settings.values | _defaults(settings.home, declared) | _file_values(city, declared)
+    return replace(settings, values=values, definitions={**settings.definitions, city.slug: city})

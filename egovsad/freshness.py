@@ -122,8 +122,18 @@ def assess(status: pl.DataFrame, settings: Config, now: datetime) -> pl.DataFram
     """Add ``max_age_hours`` and ``state`` (fresh, stale, failed) to the status rows.
 
     A city whose latest run failed is failed (its data may still look recent, but the
-    feed is broken); one without a successful run within its maximum age is stale.
+    feed is broken); one without a successful run within its maximum age is stale. A
+    configured city the warehouse does not know yet (added, never run) is stale; a city
+    no longer configured is not monitored.
     """
+    known = set(status["city"])
+    missing = [city for city in settings.cities if city not in known]
+    if missing:
+        status = pl.concat(
+            [status, pl.DataFrame({"city": missing, "rows": [0] * len(missing), "quarantined": [0] * len(missing)})],
+            how="diagonal_relaxed",
+        )
+    status = status.filter(pl.col("city").is_in(list(settings.cities)))
     states = []
     ages = []
     for row in status.iter_rows(named=True):

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from egovsad.config import CITIES, Config
+from egovsad.config import Config
 from egovsad.freshness import BERLIN, city_trigger
 from egovsad.ingest import ingest_cities
 from pipelines.run import RunResult
@@ -107,10 +107,10 @@ class CityJobs:
 def build_scheduler(settings: Config, jobs: CityJobs) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=BERLIN,
-        executors={"default": ThreadPoolExecutor(max_workers=len(CITIES))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(settings.cities))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    for city in CITIES:
+    for city in settings.cities:
         scheduler.add_job(jobs.run, trigger=city_trigger(settings, city), args=[city], id=city, name=city)
 
     def report(event: JobExecutionEvent) -> None:

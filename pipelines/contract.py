@@ -64,14 +64,3 @@ class Reason(StrEnum):
     IMPLAUSIBLE_TIME = "implausible_time"
     PERSONAL_DATA = "personal_data"
     UNREADABLE_FILE = "unreadable_file"
-
-
-#: Gießen's and Wetzlar's German channel words (the same vendor vocabulary).
-GERMAN_CHANNEL_WORDS = {
-    "Online": "online",
-    "App": "app",
-    "Bürgerbüro": "in_person",
-    "Telefon": "phone",
-    "E-Mail": "email",
-    "Post": "post",
-}

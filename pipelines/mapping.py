@@ -16,8 +16,18 @@ from enum import StrEnum
 
 import polars as pl
 
+from pipelines.contract import LOCAL_TZ
+
 ROW = "_row"
 UNIT = "_unit"
+#: the record number in the file where one record becomes several rows (a case per row)
+RECORD = "_record"
+#: bookkeeping columns: never delivered data, never reported as dropped
+INTERNAL = (ROW, UNIT, RECORD)
+#: a case row's events carry these beside the case's own columns (pipelines.shapes)
+CASE_EVENT = "_case_event"
+CASE_STAGE = "_case_stage"
+CASE_TIME = "_case_time"
 
 
 class TimeKind(StrEnum):
@@ -31,8 +41,11 @@ class TimeKind(StrEnum):
 
 @dataclass(frozen=True)
 class TimeSpec:
+    """How timestamps are written; ``time_zone`` is the zone of local times without offset."""
+
     kind: TimeKind = TimeKind.ISO
     time_format: str | None = None
+    time_zone: str = LOCAL_TZ
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,8 @@ class FieldMapping:
     field to {source word: canonical value}. ``service_names``, when set, means the
     service column holds the city's own service names, mapped here to LeiKa keys.
     ``user_seconds_scale`` converts the delivered unit to seconds (60 for minutes).
+    ``consumed`` names source columns read before staging (a case's stage timestamps),
+    which are therefore not reported as dropped.
     """
 
     columns: dict[str, str]
@@ -52,6 +67,7 @@ class FieldMapping:
     user_seconds_scale: float = 1.0
     booleans: dict[str, bool] = field(default_factory=lambda: {"true": True, "false": False})
     service_names: dict[str, str] | None = None
+    consumed: tuple[str, ...] = ()
 
     def columns_in_source(self) -> tuple[str, ...]:
         """The delivery's own names of the fields this mapping uses."""
@@ -59,18 +75,21 @@ class FieldMapping:
 
     def fingerprint(self) -> str:
         """A stable digest of the mapping: a changed mapping re-processes unchanged files."""
-        text = json.dumps(
-            {
-                "columns": self.columns,
-                "values": self.values,
-                "time": [self.time.kind.value, self.time.time_format],
-                "decimal": self.decimal_mark,
-                "scale": self.user_seconds_scale,
-                "booleans": self.booleans,
-                "services": self.service_names,
-            },
-            sort_keys=True,
-        )
+        described: dict[str, object] = {
+            "columns": self.columns,
+            "values": self.values,
+            "time": [self.time.kind.value, self.time.time_format],
+            "decimal": self.decimal_mark,
+            "scale": self.user_seconds_scale,
+            "booleans": self.booleans,
+            "services": self.service_names,
+        }
+        # named only when set, so that the fingerprints of existing mappings stay as they were
+        if self.time.time_zone != LOCAL_TZ:
+            described["time_zone"] = self.time.time_zone
+        if self.consumed:
+            described["consumed"] = list(self.consumed)
+        text = json.dumps(described, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -94,7 +113,7 @@ def stage(raw: pl.DataFrame, mapping: FieldMapping, fields: tuple[str, ...]) -> 
     lacks become NULL (never a default); source columns the mapping does not name
     are dropped here, before anything is stored, and returned so the run can name them.
     """
-    known = set(mapping.columns.values()) | {ROW, UNIT}
+    known = set(mapping.columns.values()) | set(mapping.consumed) | set(INTERNAL)
     dropped = tuple(name for name in raw.columns if name not in known)
     exprs: list[pl.Expr] = [pl.col(name) for name in (UNIT, ROW) if name in raw.columns]
     for name in fields:

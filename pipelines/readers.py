@@ -138,10 +138,10 @@ def parquet_batches(path: Path) -> Iterator[RawBatch]:
         raise UnreadableUnit(f"not a readable Parquet file: {error}") from error
 
 
-def ndjson_gzip_batches(path: Path, *, fields: tuple[str, ...]) -> Iterator[RawBatch]:
-    """Stream a gzipped NDJSON file in chunks of lines, every value as text."""
+def ndjson_batches(path: Path, *, fields: tuple[str, ...], gzipped: bool = False) -> Iterator[RawBatch]:
+    """Stream an NDJSON (JSON lines) file, gzipped or not, in chunks of lines, every value as text."""
     try:
-        with gzip.open(path, "rb") as handle:
+        with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
             first = 1
             while True:
                 chunk = handle.readlines(BATCH_BYTES)
@@ -150,7 +150,7 @@ def ndjson_gzip_batches(path: Path, *, fields: tuple[str, ...]) -> Iterator[RawB
                 yield _ndjson_batch(chunk, fields, first)
                 first += len(chunk)
     except (OSError, EOFError, zlib.error) as error:
-        raise UnreadableUnit(f"not a readable gzip file: {error}") from error
+        raise UnreadableUnit(f"not a readable {'gzip' if gzipped else 'JSON lines'} file: {error}") from error
 
 
 def _ndjson_frame(data: bytes, fields: tuple[str, ...]) -> pl.DataFrame:
@@ -209,10 +209,15 @@ def _json_text(value: object) -> str:
     return str(value)
 
 
-def xlsx_frame(path: Path, *, sheet: str) -> RawBatch:
-    """Read one sheet of a workbook, every cell as text (monthly files are small)."""
+def xlsx_frame(path: Path, *, sheet: str | None) -> RawBatch:
+    """Read one sheet of a workbook (the first when ``sheet`` is None), every cell as text
+    (monthly files are small)."""
     try:
-        frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+        if sheet is None:
+            frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+        else:
+            frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
     except (fastexcel.FastExcelError, ValueError, OSError, pl.exceptions.PolarsError) as error:
-        raise UnreadableUnit(f"not a workbook with a sheet '{sheet}': {error}") from error
+        which = "any sheet" if sheet is None else f"a sheet '{sheet}'"
+        raise UnreadableUnit(f"not a workbook with {which}: {error}") from error
     return RawBatch(_numbered(frame, 1))

@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines.contract import DAILY_FIELDS, DAILY_SCHEMA, EVENT_FIELDS, EVENT_SCHEMA, Reason
 from pipelines.errors import PipelineError, UnreadableUnit
-from pipelines.mapping import ROW, UNIT, stage
+from pipelines.mapping import INTERNAL, RECORD, ROW, UNIT, stage
 from pipelines.personal_data import mask
 from pipelines.readers import RawBatch
 from pipelines.sources.base import Kind, Source, SourceContext, Unit
@@ -90,13 +90,18 @@ class _Pending:
 
 
 def quarantine_rows(raw: pl.DataFrame, rejected: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Rejected rows with their delivered values as JSON, personal data masked."""
-    values = [mask(pl.col(name).cast(pl.String)).alias(name) for name in raw.columns if name not in (ROW, UNIT)]
+    """Rejected rows with their delivered values as JSON, personal data masked.
+
+    The row number is the record's place in the file (``_record`` where one record
+    became several rows, such as a case with a timestamp per stage).
+    """
+    values = [mask(pl.col(name).cast(pl.String)).alias(name) for name in raw.columns if name not in INTERNAL]
+    record = RECORD if RECORD in raw.columns else ROW
     return (
         raw.join(rejected.select(ROW, "reason", "detail"), on=ROW)
         .select(
             pl.lit(source).alias("source"),
-            pl.col(ROW).alias("row_number"),
+            pl.col(record).alias("row_number"),
             pl.col("reason"),
             mask(pl.col("detail")).alias("detail"),
             pl.struct(values).struct.json_encode().alias("raw"),
@@ -241,13 +246,12 @@ class CityRun:
         checked: Checked
         if self.source.kind is Kind.EVENTS:
             checked = check_events(staged, self.source.mapping, self.catalogue, now=self.now)
-            self.writer.stage(checked.valid)
-            for unit_no, name, count in unmapped_names(staged, checked.rejected).iter_rows():
-                unmapped = self.unit_totals[unit_no].unmapped
-                unmapped[name] = unmapped.get(name, 0) + int(count)
         else:
-            checked = check_daily(staged, self.catalogue, today=self.now)
-            self.writer.stage(checked.valid)
+            checked = check_daily(staged, self.catalogue, today=self.now, mapping=self.source.mapping)
+        self.writer.stage(checked.valid)
+        for unit_no, name, count in unmapped_names(staged, checked.rejected).iter_rows():
+            unmapped = self.unit_totals[unit_no].unmapped
+            unmapped[name] = unmapped.get(name, 0) + int(count)
         if checked.rejected.height == 0:
             return
         for unit_no, reason, count in checked.rejected.group_by(UNIT, "reason").len().iter_rows():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.delivery import Delivery
 from pipelines.transport import RetryPolicy
 
 
@@ -20,3 +21,4 @@ class SourceSettings:
     lookback_hours: int = 48
     retry: RetryPolicy = RetryPolicy()
     service_names: dict[str, str] = field(default_factory=dict)
+    delivery: Delivery | None = None  # a city described by configuration (None: built in)

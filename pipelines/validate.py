@@ -115,25 +115,56 @@ def _timestamp(schema: pl.Schema, mapping: FieldMapping) -> tuple[pl.Expr, pl.Ex
         return pl.from_epoch(seconds, time_unit="s").dt.replace_time_zone("UTC"), never
     if spec.kind is TimeKind.LOCAL:
         naive = text.str.to_datetime(spec.time_format, strict=False, time_unit="us")
-        return _from_local(naive)
+        return _from_local(naive, spec.time_zone)
 
     with_offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us")
     naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
-    local, gap = _from_local(naive)
+    local, gap = _from_local(naive, spec.time_zone)
     return pl.coalesce(with_offset, local), with_offset.is_null() & gap
 
 
-def _from_local(naive: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    local = naive.dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
+def _from_local(naive: pl.Expr, zone: str = LOCAL_TZ) -> tuple[pl.Expr, pl.Expr]:
+    local = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
     return local.dt.convert_time_zone("UTC"), naive.is_not_null() & local.is_null()
 
 
 def _local_day(schema: pl.Schema, mapping: FieldMapping) -> pl.Expr:
-    """The local calendar day of each event. A delivery in local time already says it
+    """The local calendar day of each event. A delivery in Berlin time already says it
     (no time-zone conversion, which costs as much as all the other checks together)."""
-    if mapping.time.kind is TimeKind.LOCAL and schema["occurred_at"] == pl.String:
+    spec = mapping.time
+    if spec.kind is TimeKind.LOCAL and spec.time_zone == LOCAL_TZ and schema["occurred_at"] == pl.String:
         return _text("occurred_at").str.to_datetime(mapping.time.time_format, strict=False, time_unit="us").dt.date()
     return pl.col("_occurred").dt.convert_time_zone(LOCAL_TZ).dt.date()
+
+
+def _service(mapping: FieldMapping | None) -> dict[str, pl.Expr]:
+    """``_service`` (the service key) and ``_unmapped`` (a name the mapping does not know)."""
+    if mapping is None or mapping.service_names is None:
+        return {"_service": _text("service_key"), "_unmapped": pl.lit(False)}
+    name = _text("service_key")
+    key = name.replace_strict(mapping.service_names, default=None, return_dtype=pl.String)
+    return {"_service": key, "_unmapped": name.is_not_null() & key.is_null()}
+
+
+def _service_checks(catalogue: Catalogue) -> list[tuple[pl.Expr, Reason, pl.Expr]]:
+    """A name the mapping does not know, then a key that is not 14 digits, then one not in the catalogue."""
+    return [
+        (
+            pl.col("_unmapped"),
+            Reason.UNMAPPED_SERVICE,
+            pl.format("service name '{}' has no service key in the mapping", _text("service_key")),
+        ),
+        (
+            ~pl.col("_service").str.contains(SERVICE_KEY_PATTERN),
+            Reason.BAD_VALUE,
+            pl.format("service_key '{}' is not 14 digits", pl.col("_service")),
+        ),
+        (
+            ~pl.col("_service").is_in(list(catalogue.service_keys)),
+            Reason.UNKNOWN_SERVICE,
+            pl.format("service_key '{}' is not in the service catalogue", pl.col("_service")),
+        ),
+    ]
 
 
 def _first_failure(checks: list[tuple[pl.Expr, Reason, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
@@ -192,12 +223,7 @@ def check_events(staged: pl.DataFrame, mapping: FieldMapping, catalogue: Catalog
         eid.alias("_eid"),
         epayment.alias("_epayment"),
     )
-    if mapping.service_names is not None:
-        name = _text("service_key")
-        key = name.replace_strict(mapping.service_names, default=None, return_dtype=pl.String)
-        frame = frame.with_columns(_service=key, _unmapped=name.is_not_null() & key.is_null())
-    else:
-        frame = frame.with_columns(_service=_text("service_key"), _unmapped=pl.lit(False))
+    frame = frame.with_columns(**_service(mapping))
 
     checks: list[tuple[pl.Expr, Reason, pl.Expr]] = []
     personal = pl.any_horizontal(*(looks_personal(f) for f in FREE_TEXT))
@@ -254,33 +280,13 @@ def check_events(staged: pl.DataFrame, mapping: FieldMapping, catalogue: Catalog
                 pl.format(f"{field} '{{}}' is not a yes/no value", _text(field)),
             )
         )
-    checks.append(
-        (
-            pl.col("_unmapped"),
-            Reason.UNMAPPED_SERVICE,
-            pl.format("service name '{}' has no service key in the mapping", _text("service_key")),
-        )
-    )
-    checks.append(
-        (
-            ~pl.col("_service").str.contains(SERVICE_KEY_PATTERN),
-            Reason.BAD_VALUE,
-            pl.format("service_key '{}' is not 14 digits", pl.col("_service")),
-        )
-    )
-    checks.append(
-        (
-            ~pl.col("_service").is_in(list(catalogue.service_keys)),
-            Reason.UNKNOWN_SERVICE,
-            pl.format("service_key '{}' is not in the service catalogue", pl.col("_service")),
-        )
-    )
+    checks += _service_checks(catalogue)
     checks.append(
         (
             pl.col("_gap"),
             Reason.NONEXISTENT_LOCAL_TIME,
             pl.format(
-                "local time '{}' does not exist in Europe/Berlin (clock change)",
+                f"local time '{{}}' does not exist in {mapping.time.time_zone} (clock change)",
                 _text("occurred_at"),
             ),
         )
@@ -316,13 +322,15 @@ def _fill_false(
     return [(failed.fill_null(False), why, message) for failed, why, message in checks]
 
 
-def _date(schema: pl.Schema) -> pl.Expr:
+def _date(schema: pl.Schema, day_format: str | None = None) -> pl.Expr:
     dtype = schema["day"]
     if dtype == pl.Date:
         return pl.col("day")
     if isinstance(dtype, pl.Datetime):
         return pl.col("day").dt.date()
     text = _text("day")
+    if day_format:
+        return text.str.to_datetime(day_format, strict=False, time_unit="us").dt.date()
     return pl.coalesce(
         text.str.to_date("%Y-%m-%d", strict=False),
         text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).dt.date(),
@@ -333,17 +341,23 @@ def _date(schema: pl.Schema) -> pl.Expr:
 MONTH = "_month"
 
 
-def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) -> Checked:
+def check_daily(
+    staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime, mapping: FieldMapping | None = None
+) -> Checked:
     """Split a staged daily-count batch into typed rows and rejected rows.
 
     A ``_month`` column (``YYYY-MM``, the month a file delivers) rejects days outside
     it: the month is replaced as a whole, so a stray day would otherwise be lost later.
+    ``mapping`` may name the format of the days (a local time format) and a service
+    name table.
     """
     staged = _normalised(staged)
     schema = staged.schema
+    day_format = mapping.time.time_format if mapping and mapping.time.kind is TimeKind.LOCAL else None
     frame = staged.with_columns(
-        _date(schema).alias("_day"),
+        _date(schema, day_format).alias("_day"),
         *(_integer(name, schema).alias(f"_{name}") for name in COUNT_FIELDS),
+        **_service(mapping),
     )
     checks: list[tuple[pl.Expr, Reason, pl.Expr]] = []
     for field in DAILY_SCHEMA:
@@ -366,20 +380,7 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) 
                 pl.format(f"{name} '{{}}' is not a non-negative whole number", _text(name)),
             )
         )
-    checks.append(
-        (
-            ~_text("service_key").str.contains(SERVICE_KEY_PATTERN),
-            Reason.BAD_VALUE,
-            pl.format("service_key '{}' is not 14 digits", _text("service_key")),
-        )
-    )
-    checks.append(
-        (
-            ~_text("service_key").is_in(list(catalogue.service_keys)),
-            Reason.UNKNOWN_SERVICE,
-            pl.format("service_key '{}' is not in the service catalogue", _text("service_key")),
-        )
-    )
+    checks += _service_checks(catalogue)
     if MONTH in staged.columns:
         checks.append(
             (
@@ -397,7 +398,7 @@ def check_daily(staged: pl.DataFrame, catalogue: Catalogue, *, today: datetime) 
     )
     typed = [
         pl.col("_day").alias("day"),
-        _text("service_key").alias("service_key"),
+        pl.col("_service").alias("service_key"),
         _text("channel").alias("channel"),
         *(pl.col(f"_{name}").alias(name) for name in COUNT_FIELDS),
     ]

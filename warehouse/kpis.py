@@ -211,8 +211,18 @@ def query_text(kpi: Kpi, by: tuple[str, ...]) -> str:
     partition = f"PARTITION BY {', '.join(by)}" if by else ""
     group_cities = "list_distinct(list(city))" if "city" in by else "coalesce($cities, (SELECT list(slug) FROM cities))"
     return sql(f"kpi/{kpi.template}").format(
-        dims=dims, join=join, partition=partition, group_cities=group_cities, **kpi.fields
-    )
+        dims=dims, join=join, partition=partition, group_cities=group_cities, period_end=_period_end(by),
+        **kpi.fields,
+    )  # fmt: skip
+
+
+def _period_end(by: tuple[str, ...]) -> str:
+    """The last day of a group's period (of grouped rows ``g``), for figures valid at a date."""
+    if "day" in by:
+        return "g.day"
+    if "month" in by:
+        return "least(last_day(g.month), $date_to::DATE)"
+    return "$date_to::DATE"
 
 
 def compute(

@@ -32,3 +32,8 @@ def city_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def city_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """City slug -> official name, for showing cities as people know them."""
     return dict(frame(con, "SELECT slug, name FROM cities").iter_rows())
+
+
+def quarantine_examples(con: duckdb.DuckDBPyConnection, *, city: str) -> pl.DataFrame:
+    """Per reason, the first rejected row of ``city``: reason, source, row_number, detail."""
+    return frame(con, sql("runs/quarantine_examples"), {"city": city})

@@ -46,6 +46,33 @@ def weekday_hour(con: duckdb.DuckDBPyConnection, selection: Selection) -> pl.Dat
     return frame(con, sql("views/weekday_hour"), _selection(selection))
 
 
+def populations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """city, reference_date, population: every population figure, oldest first."""
+    return frame(con, sql("views/populations"))
+
+
+def population_at(figures: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+    """``periods`` (``city``, ``period_end``) with the ``population`` valid then: the latest
+    figure (of :func:`populations`) on or before the period's end, else the earliest."""
+    figures = figures.sort("city", "reference_date")
+    earliest = figures.group_by("city").agg(pl.col("population").first().alias("_earliest"))
+    return (
+        periods.with_columns(pl.col("period_end").cast(pl.Date))
+        .sort("city", "period_end")
+        .join_asof(
+            figures,
+            left_on="period_end",
+            right_on="reference_date",
+            by="city",
+            strategy="backward",
+            check_sortedness=False,  # sorted by city, then date: sorted within each city
+        )
+        .join(earliest, on="city", how="left")
+        .with_columns(pl.coalesce("population", "_earliest").alias("population"))
+        .drop("reference_date", "_earliest")
+    )
+
+
 def coverage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """city, first_day, last_day: the days each city has data for."""
     return frame(con, sql("views/coverage"))

@@ -1,6 +1,6 @@
 """The cities a chart shows, and what it may say about them.
 
-Each city keeps its colour on every page (its place among the six, by name); the
+Each city keeps its colour on every page (its place among the cities, by name); the
 home city is emphasised and a stale feed marked. A city that delivered nothing in
 the period is "not reported", never 0; small cells are hidden for the roles that
 must not see them (data contract, section 7), and the chart says so.
@@ -59,7 +59,7 @@ class City:
 
 
 def chosen(values: Mapping[str, Any], user: User) -> list[City]:
-    """The cities of the filter (all six when none is chosen), by name."""
+    """The cities of the filter (all of them when none is chosen), by name."""
     access = page.data()
     wanted = set(values.get("cities") or ())
     stale = access.stale_cities()

@@ -1,6 +1,6 @@
 """Kanäle: how citizens reach the administration — channel mix over time, hours of the week, devices, eID, payment.
 
-Channel counts come from the KPI registry (all six cities). Hours, devices, eID
+Channel counts come from the KPI registry (every city). Hours, devices, eID
 and e-payment need event data: a city that delivers daily counts only (Wetzlar)
 is named as "not reported" there, never drawn as 0.
 """

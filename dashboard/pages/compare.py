@@ -21,6 +21,7 @@ from dashboard.i18n import language, t
 from dashboard.roles import SUPPRESSED_ROLES
 from dashboard.users import User
 from warehouse.kpis import get
+from warehouse.views import population_at
 
 PAGE = "compare"
 ROLE = "mayor"
@@ -31,7 +32,10 @@ i18n.register(
     {
         "chart_ranking": ("Städte im Vergleich", "Cities ranked"),
         "chart_heatmap": ("Digitalquote je Stadt und Leistung", "Digital take-up by city and service"),
-        "chart_city_trends": ("Verlauf je Stadt mit Median der sechs", "Trend per city with the six-city median"),
+        "chart_city_trends": (
+            "Verlauf je Stadt mit Median aller Städte",
+            "Trend per city with the median of all cities",
+        ),
         "chart_online_everywhere": (
             "Online-Angebot: in wie vielen Städten ist eine Leistung online?",
             "Online offer: in how many cities is a service online?",
@@ -78,9 +82,16 @@ def _by_city(values: dict[str, Any], user: User, by: tuple[str, ...]) -> pl.Data
         values["kpi"], filters.selection(values), by, suppressed=user.role in SUPPRESSED_ROLES
     ).with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")).alias("value"))
     if _per_1000(values):
-        population = access.cities().select(pl.col("slug").alias("city"), "population")
-        result = result.join(population, on="city", how="left").with_columns(
-            (pl.col("value") / pl.col("population") * 1000).alias("value")
+        # each city (and month) against the population valid at the end of its period
+        end = pl.lit(filters.selection(values).end)
+        if "month" in by:
+            end = pl.min_horizontal((pl.col("month") + "-01").str.to_date("%Y-%m-%d").dt.month_end(), end)
+        result = result.with_columns(end.alias("period_end"))
+        population = population_at(access.populations(), result.select("city", "period_end").unique())
+        result = (
+            result.join(population, on=["city", "period_end"], how="left")
+            .with_columns((pl.col("value") / pl.col("population") * 1000).alias("value"))
+            .drop("period_end", "population")
         )
     return result
 
@@ -208,7 +219,7 @@ def _trends(values: dict[str, Any], user: User) -> ChartData:
         go.Scatter(
             x=[i18n.month_label(month) for month in median["month"]],
             y=median["value"],
-            name=t("median_six"),
+            name=t("median_all"),
             mode="lines",
             line={"color": REFERENCE, "width": 2, "dash": "dash"},
         )
@@ -218,7 +229,7 @@ def _trends(values: dict[str, Any], user: User) -> ChartData:
         [
             frame.select("month", "city_name", "value", "suppressed"),
             median.select(
-                "month", pl.lit(t("median_six")).alias("city_name"), "value", pl.lit(False).alias("suppressed")
+                "month", pl.lit(t("median_all")).alias("city_name"), "value", pl.lit(False).alias("suppressed")
             ),
         ]
     )

@@ -1,4 +1,4 @@
-"""Übersicht: where one city (the user's home city, switchable) stands among the six.
+"""Übersicht: where one city (the user's home city, switchable) stands among the cities.
 
 Tiles with the change against the previous period and the rank; the trend, the
 top services with their online share, the largest savings potentials and the

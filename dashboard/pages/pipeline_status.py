@@ -33,7 +33,7 @@ from dashboard.components.figures import OKABE_ITO, empty, figure
 from dashboard.i18n import day, number, register, t
 from dashboard.roles import require, viewer
 from dashboard.users import User
-from egovsad.config import CITIES, Config
+from egovsad.config import Config
 from warehouse.errors import WarehouseBusy
 from warehouse.lock import writer_lock
 
@@ -53,7 +53,7 @@ REASONS = (
 )  # fmt: skip
 RUN_STATES = {"succeeded": "state-fresh", "failed": "state-failed", "aborted": "state-failed", "running": ""}
 #: a run-now job: the city, then when it was started (UTC, to the microsecond)
-JOB = re.compile(r"(?P<city>[a-z]+)-\d{8}T\d{12}Z")
+JOB = re.compile(r"(?P<city>[a-z][a-z0-9-]*)-\d{8}T\d{12}Z")
 
 register(
     {
@@ -327,7 +327,7 @@ def _note_exit(process: subprocess.Popen[bytes], path: Path) -> None:
 def _job_state(job: Any) -> tuple[list[Any], bool]:
     """What to say of the last run started here, and whether it still runs (the job store comes
     from the browser: checked, never trusted as a path)."""
-    if not isinstance(job, dict) or job.get("city") not in CITIES:
+    if not isinstance(job, dict) or job.get("city") not in page.data().settings.cities:
         return [], False
     city = page.data().city_names().get(job["city"], job["city"])
     if job.get("busy"):
@@ -357,7 +357,7 @@ def _job_state(job: Any) -> tuple[list[Any], bool]:
 )
 @require(ROLE)
 def run_now(_clicks: int, city: Any) -> dict[str, Any]:
-    if city not in CITIES:
+    if city not in page.data().settings.cities:
         raise PreventUpdate
     audit = flask.current_app.config["EGOVSAD_AUDIT"]
     username = viewer().username

@@ -1,7 +1,7 @@
 """Leistungen: one service across the cities — how far citizens get, in which channels, how fast, over time.
 
 For digital officers who look for the city that does a service best. Counts come
-from the KPI registry (all six cities); processing times need cases, which only
+from the KPI registry (every city); processing times need cases, which only
 cities with event data deliver: the others are said to be "not reported".
 """
 

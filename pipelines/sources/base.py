@@ -73,7 +73,9 @@ class FolderSource(Source):
     """A drop folder of files matching ``pattern``; a changed file is loaded again.
 
     ``dated`` extracts the delivery date from a file's relative name, so that a
-    backfill (``since``) can reprocess the files from that date on.
+    backfill (``since``) can reprocess the files from that date on. ``options``
+    describes how files are read (a delivery's digest): with the mapping, it is part
+    of each file's fingerprint, so a corrected description reads the files again.
     """
 
     city: str
@@ -84,6 +86,7 @@ class FolderSource(Source):
     reader: Callable[[Path], Iterator[RawBatch]]
     dated: Callable[[str], date | None]
     monthly: Callable[[str], str | None] = lambda name: None
+    options: str = ""
 
     def units(self, context: SourceContext) -> Iterator[Unit]:
         folder = Path(self.location).expanduser()
@@ -97,6 +100,8 @@ class FolderSource(Source):
             yield Unit(
                 name=name,
                 read=partial(self.reader, path),
-                fingerprint=f"{file_digest(path)}:{self.mapping.fingerprint()}",
+                fingerprint=":".join(
+                    part for part in (file_digest(path), self.mapping.fingerprint(), self.options) if part
+                ),
                 month=self.monthly(name),
             )

@@ -1,30 +1,13 @@
-"""Offenbach: immutable Parquet parts in month partitions; new parts are picked up."""
+"""Offenbach's delivery is described as data (``offenbach.toml``, read by the generic adapter).
+
+Its mapping and file dates are named here for code that reads Offenbach-shaped
+Parquet parts from another folder (the benchmarks load simulated feeds that way).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from pipelines.delivery import shipped
 
-from pipelines.contract import EVENT_FIELDS
-from pipelines.mapping import FieldMapping, TimeKind, TimeSpec, identity_columns
-from pipelines.readers import parquet_batches
-from pipelines.settings import SourceSettings
-from pipelines.sources.base import FolderSource, Kind
-from pipelines.sources.naming import month_in_name
-
-MAPPING = FieldMapping(columns=identity_columns(EVENT_FIELDS), time=TimeSpec(TimeKind.NATIVE))
-
-
-def dated(name: str) -> date | None:
-    return month_in_name(name, r"month=(\d{4}-\d{2})/")
-
-
-def build(settings: SourceSettings) -> FolderSource:
-    return FolderSource(
-        city="offenbach",
-        kind=Kind.EVENTS,
-        mapping=MAPPING,
-        location=settings.location,
-        pattern="month=*/part-*.parquet",
-        reader=parquet_batches,
-        dated=dated,
-    )
+DELIVERY = shipped("offenbach")
+MAPPING = DELIVERY.mapping
+dated = DELIVERY.dated

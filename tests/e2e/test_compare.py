@@ -65,11 +65,11 @@ def test_an_officer_compares_cities_and_shares_the_view_by_link(login: Callable[
     assert session.errors == [] and other.errors == []
 
 
-def test_the_trend_shows_every_city_with_the_six_city_median(login: Callable[[str], Session]) -> None:
+def test_the_trend_shows_every_city_with_the_median_of_all(login: Callable[[str], Session]) -> None:
     session = login("mayor")
     page = session.open(f"/vergleich?kpi=digital_takeup&{PERIOD}")
     legend = page.locator("#compare-trends .legendtext").all_text_contents()
-    assert "Median der sechs Städte" in legend
+    assert "Median aller Städte" in legend
     assert "Gießen" in legend and len(legend) == 7
     notes = page.locator("#compare-online .notes .badge").all_inner_texts()
     assert any(note.endswith("in allen Städten online") for note in notes)

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
+from pipelines.delivery import shipped
 from pipelines.mapping import ROW, stage
-from pipelines.sources import giessen, limburg
 from pipelines.validate import Catalogue, check_events
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+GIESSEN = shipped("giessen").mapping
 CATALOGUE = Catalogue(frozenset({"99115005104000"}))
 
 
@@ -33,7 +34,7 @@ def _giessen(**overrides: str | None) -> pl.DataFrame:
     return pl.DataFrame([row], schema={key: pl.String for key in row}).with_columns(pl.lit(1).alias(ROW))
 
 
-def _check(raw: pl.DataFrame, mapping=giessen.MAPPING):  # type: ignore[no-untyped-def]
+def _check(raw: pl.DataFrame, mapping=GIESSEN):  # type: ignore[no-untyped-def]
     from pipelines.contract import EVENT_FIELDS
 
     return check_events(stage(raw, mapping, EVENT_FIELDS).frame, mapping, CATALOGUE, now=NOW)
@@ -117,6 +118,6 @@ def test_iso_times_with_offset_z_and_without_offset() -> None:
             "stage": ["started"] * 3,
         }
     ).with_row_index(ROW)
-    valid = _check(raw, limburg.MAPPING).valid
+    valid = _check(raw, shipped("limburg").mapping).valid
     assert valid["occurred_at"].to_list() == [datetime(2026, 2, 1, 14, 11, 6, tzinfo=UTC)] * 3
     assert valid["local_date"].to_list() == [date(2026, 2, 1)] * 3
