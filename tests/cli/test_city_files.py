@@ -132,3 +132,24 @@ def test_cities_check_of_a_missing_folder_says_why_and_exits_1(home: Path) -> No
 
     assert done.exit_code == 1
     assert f"the trial failed: the drop folder {home}/inbox/neustadt does not exist" in done.output
+
+
+def test_an_answer_that_does_not_fit_is_asked_again_and_a_failed_trial_adds_nothing(home: Path, tmp_path: Path) -> None:
+    answers = [
+        "neustadt", "Neustadt", "06400001", "", "12000", "2024-12-31", "",  # row, population, schedule
+        "folder", str(tmp_path / "nowhere"), "csv", ";", "", "", "", "", "events", "", "",  # delivery
+        "id", "at", "key", "via", "step", "", "", "", "", "", "",  # columns
+        "Web=internet", "Web=online, Fax=post", "", "",  # channel words (asked twice), stage words, names
+        "",  # the trial failed: add anyway? no
+    ]  # fmt: skip
+
+    done = CliRunner().invoke(main, ["cities", "add"], input="\n".join(answers) + "\n", env={"EGOVSAD_HOME": str(home)})
+
+    assert done.exit_code == 0, done.output
+    assert "'internet' is not a channel (online, app, in_person, phone, email, post)" in done.output
+    assert f"the trial failed: the drop folder {tmp_path / 'nowhere'} does not exist" in done.output
+    draft = home / "tmp" / "city-drafts" / "neustadt.toml"
+    assert f"nothing added (your answers are in {draft})" in done.output
+    assert not (home / "cities" / "neustadt.toml").exists()
+    assert 'delimiter = ";"' in draft.read_text(encoding="utf-8")
+    assert 'Fax = "post"' in draft.read_text(encoding="utf-8")
