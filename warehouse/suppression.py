@@ -1,11 +1,12 @@
 """Small-cell suppression for the views of mayors and officers (data contract, section 7).
 
 A count from 1 to ``min_cell - 1`` is suppressed, and a rate whose denominator
-is from 1 to ``min_cell - 1`` (a rate over nothing is "not reported", not hidden). Secondary suppression: where a group of cells that
-differ in one dimension only (a row or column of the table, whose total can be
-shown elsewhere) has exactly one suppressed cell, the smallest other cell is
-suppressed too, so that the hidden value cannot be recomputed from the total;
-this repeats until no such group is left.
+is from 1 to ``min_cell - 1`` (a rate over nothing is "not reported", not hidden).
+Secondary suppression: where a group of cells that differ in one dimension only
+(a row or column of the table, whose total can be shown elsewhere) has exactly
+one suppressed cell, the smallest other cell is suppressed too, so that the
+hidden value cannot be recomputed from the total; this repeats until no such
+group is left.
 """
 
 from __future__ import annotations
