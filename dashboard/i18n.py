@@ -46,6 +46,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("Noch keine Daten: die erste Pipeline ist noch nicht gelaufen.", "No data yet: no pipeline has run."),
     "signed_in_as": ("Angemeldet als", "Signed in as"),
     "show_table": ("Tabelle anzeigen", "Show table"),
+    "hide_table": ("Tabelle ausblenden", "Hide table"),
     "download_csv": ("CSV herunterladen", "Download CSV"),
     "print": ("Drucken", "Print"),
     "note": ("Hinweis", "note"),

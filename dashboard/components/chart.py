@@ -96,7 +96,8 @@ def csv_text(data: ChartData) -> str:
 class Chart:
     """One chart of a page: registers its callbacks once; :meth:`card` places it in a layout.
 
-    Drawing needs ``role`` (the page's role); downloading needs at least an officer.
+    Drawing and the table view need ``role`` (the page's role); downloading needs at
+    least an officer.
     """
 
     def __init__(
@@ -113,15 +114,28 @@ class Chart:
 
         @dash.callback(
             Output(f"{key}-graph", "figure"),
-            Output(f"{key}-table", "children"),
             Output(f"{key}-notes", "children"),
             filters.inputs(page, names),
         )
         @require(role)
-        def draw(*values: Any) -> tuple[go.Figure, html.Table, list[html.Span]]:
+        def draw(*values: Any) -> tuple[go.Figure, list[html.Span]]:
             data = self.data(values)
-            notes = [html.Span(note, className="badge") for note in data.notes]
-            return data.figure, table(data, t(self.title)), notes
+            return data.figure, [html.Span(note, className="badge") for note in data.notes]
+
+        # The table is built only while it is open: Dash renders every cell as a component,
+        # and a few thousand of them (a city x month x channel table) take the browser seconds.
+        @dash.callback(
+            Output(f"{key}-table", "children"),
+            Output(f"{key}-table-toggle", "children"),
+            Output(f"{key}-table-toggle", "aria-expanded"),
+            Input(f"{key}-table-toggle", "n_clicks"),
+            filters.inputs(page, names),
+        )
+        @require(role)
+        def show_table(clicks: int, *values: Any) -> tuple[Any, str, str]:
+            if not clicks or clicks % 2 == 0:
+                return [], t("show_table"), "false"
+            return table(self.data(values), t(self.title)), t("hide_table"), "true"
 
         @dash.callback(
             Output(f"{key}-download", "data"),
@@ -153,7 +167,14 @@ class Chart:
                 ),
                 type="dot",
             ),
-            html.Details([html.Summary(t("show_table")), html.Div(id=f"{key}-table")], className="table-view"),
+            html.Button(
+                t("show_table"),
+                id=f"{key}-table-toggle",
+                n_clicks=0,
+                className="table-toggle",
+                **{"aria-expanded": "false", "aria-controls": f"{key}-table"},  # type: ignore[arg-type]
+            ),
+            html.Div(id=f"{key}-table", className="table-view"),
         ]
         if allowed("officer"):
             parts += [

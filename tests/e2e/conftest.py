@@ -128,6 +128,18 @@ class Session:
             graph.locator(".main-svg").first.wait_for()
         return self.page
 
+    def table(self, chart: str) -> list[list[str]]:
+        """The table view of chart ``chart`` (its card id), opened as a user would; heading row first."""
+        card = self.page.locator(f"#{chart}")
+        toggle = card.locator(f"#{chart}-table-toggle")
+        if toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        table = card.locator(".table-view table")
+        table.wait_for()
+        return table.evaluate(  # type: ignore[no-any-return]
+            "table => [...table.tHead.rows, ...table.tBodies[0].rows].map(row => [...row.cells].map(c => c.innerText))"
+        )
+
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

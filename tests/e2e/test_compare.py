@@ -17,16 +17,6 @@ def _choose(page: Page, control: str, option: str) -> None:
     page.keyboard.press("Escape")
 
 
-def _table(page: Page, chart: str) -> list[list[str]]:
-    """The chart's table view, opened as a user would, heading row first."""
-    card = page.locator(f"#{chart}")
-    if not card.locator("details").evaluate("details => details.open"):
-        card.get_by_text("Tabelle anzeigen").click()
-    rows = card.locator("table tr")
-    expect(rows.first).to_be_visible()
-    return [row.locator("th, td").all_inner_texts() for row in rows.all()]
-
-
 def _german_number(text: str) -> float:
     return float(text.replace(" %", "").replace(".", "").replace(",", "."))
 
@@ -35,7 +25,7 @@ def test_an_officer_compares_cities_and_shares_the_view_by_link(login: Callable[
     session = login("officer")
     page = session.open(f"/vergleich?{PERIOD}")
     expect(page.locator(".card .js-plotly-plot")).to_have_count(4)
-    before = _table(page, "compare-ranking")
+    before = session.table("compare-ranking")
     assert before[0] == ["Stadt", "Digitalquote"]
     assert len(before) == 7  # heading and six cities
     assert all(row[1].endswith(" %") for row in before[1:])
@@ -43,8 +33,8 @@ def test_an_officer_compares_cities_and_shares_the_view_by_link(login: Callable[
     _choose(page, "compare-filter-kpi", "Vorgänge (eingereicht)")
     page.get_by_label("je 1.000 Einwohner").check()
     expect(page).to_have_url(f"{session.url}/vergleich?kpi=transactions&measure=per_1000&{PERIOD}")
-    expect(page.locator("#compare-ranking table th").nth(1)).to_have_text("Vorgänge (eingereicht) je 1.000 Einwohner")
-    after = _table(page, "compare-ranking")
+    expect(page.locator("#compare-ranking-table th").nth(1)).to_have_text("Vorgänge (eingereicht) je 1.000 Einwohner")
+    after = session.table("compare-ranking")
     assert after != before and not any(row[1].endswith(" %") for row in after[1:])
     session.screenshot("compare-officer")
 
@@ -52,7 +42,7 @@ def test_an_officer_compares_cities_and_shares_the_view_by_link(login: Callable[
     other = login("mayor")
     shared = other.open(page.url.removeprefix(session.url))
     expect(shared.locator("#compare-filter-kpi")).to_have_text("Vorgänge (eingereicht)")
-    assert _table(shared, "compare-ranking") == after
+    assert other.table("compare-ranking") == after
 
     # the CSV download holds exactly the rows of the table view
     with page.expect_download() as download:
