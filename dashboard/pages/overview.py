@@ -81,7 +81,7 @@ def _change(kpi_id: str, now: float | None, before: float | None) -> str:
     return f"{'+' if change >= 0 else '−'}{number(abs(change), 1)} %"
 
 
-def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User) -> html.Div:
+def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User) -> list[Any]:
     access = page.data()
     city = values["city"]
     hide = user.role in SUPPRESSED_ROLES
@@ -102,39 +102,44 @@ def _tile(kpi_id: str, lower_is_better: bool, values: dict[str, Any], user: User
     rank = f"{cities.index(city) + 1} / {len(cities)}" if city in cities and value is not None else "–"
     kpi = get(kpi_id)
     shown = t("suppressed") if hidden else format_value(value, kpi.unit)
-    return html.Div(
-        [
-            html.H2(kpi.name_en if language() == "en" else kpi.name_de, className="tile-name"),
-            html.P(shown, className="tile-value"),
-            html.P(
-                [
-                    html.Span(f"{t('vs_previous')}: "),
-                    html.Span(
-                        _change(kpi_id, value, previous[0] if len(previous) else None)
-                        if comparable
-                        else t("previous_incomplete"),
-                        className="tile-change",
-                    ),
-                ]
-            ),
-            html.P([html.Span(f"{t('rank')}: "), html.Span(rank, className="tile-rank")]),
-        ],
-        className="tile",
-        id=f"tile-{kpi_id}",
-    )
+    return [
+        html.H2(kpi.name_en if language() == "en" else kpi.name_de, className="tile-name"),
+        html.P(shown, className="tile-value"),
+        html.P(
+            [
+                html.Span(f"{t('vs_previous')}: "),
+                html.Span(
+                    _change(kpi_id, value, previous[0] if len(previous) else None)
+                    if comparable
+                    else t("previous_incomplete"),
+                    className="tile-change",
+                ),
+            ]
+        ),
+        html.P([html.Span(f"{t('rank')}: "), html.Span(rank, className="tile-rank")]),
+    ]
 
 
-@dash.callback(
-    Output("overview-subtitle", "children"), Output("overview-tiles", "children"), filters.inputs(PAGE, NAMES)
-)
+def _register_tile(kpi_id: str, lower_is_better: bool) -> None:
+    """One callback per tile: the six are computed side by side by the workers, not one after another."""
+
+    @dash.callback(Output(f"tile-{kpi_id}", "children"), filters.inputs(PAGE, NAMES))
+    @require(ROLE)
+    def tile(*controls: Any) -> list[Any]:
+        return _tile(kpi_id, lower_is_better, dict(zip(NAMES, controls, strict=True)), viewer())
+
+
+for _kpi_id, _lower in TILES:
+    _register_tile(_kpi_id, _lower)
+
+
+@dash.callback(Output("overview-subtitle", "children"), filters.inputs(PAGE, NAMES))
 @require(ROLE)
-def tiles(*controls: Any) -> tuple[str, list[html.Div]]:
+def subtitle(*controls: Any) -> str:
     values = dict(zip(NAMES, controls, strict=True))
-    user = viewer()
     start, end = filters.period(values)
     city = page.data().city_names().get(values["city"], values["city"])
-    subtitle = f"{city} · {t('period')} {i18n.day(start)} – {i18n.day(end)}"
-    return subtitle, [_tile(kpi_id, lower, values, user) for kpi_id, lower in TILES]
+    return f"{city} · {t('period')} {i18n.day(start)} – {i18n.day(end)}"
 
 
 def _trend(values: dict[str, Any], user: User) -> ChartData:
@@ -276,7 +281,12 @@ def _body(_values: dict[str, Any]) -> list[Any]:
     return [
         html.Button(t("print"), id="overview-print", className="print-button", n_clicks=0),
         html.P(id="overview-subtitle", className="subtitle"),
-        html.Div(id="overview-tiles", className="tiles", **{"aria-live": "polite"}),  # type: ignore[arg-type]
+        html.Div(
+            [html.Div(id=f"tile-{kpi_id}", className="tile") for kpi_id, _lower in TILES],
+            id="overview-tiles",
+            className="tiles",
+            **{"aria-live": "polite"},  # type: ignore[arg-type]
+        ),
         html.Div([chart.card() for chart in CHARTS] + [_freshness()], className="cards"),
     ]
 
