@@ -30,15 +30,22 @@ def suppress(result: pl.DataFrame, by: tuple[str, ...], *, rate: bool, min_cell:
     while changed and by:
         changed = False
         for dim in by:
-            others = [other for other in by if other != dim]
-            groups = frame.group_by(others or pl.lit(0), maintain_order=True) if others else [((), frame)]
-            extra: list[int] = []
-            for _key, group in groups:
-                hidden = group.filter(pl.col("suppressed"))
-                shown = group.filter(~pl.col("suppressed") & pl.col("_size").is_not_null() & (pl.col("_size") > 0))
-                if hidden.height == 1 and shown.height >= 1:
-                    extra.append(int(shown.sort("_size")["_cell"][0]))
-            if extra:
-                frame = frame.with_columns(pl.col("suppressed") | pl.col("_cell").is_in(extra))
+            extra = frame.select(_secondary([other for other in by if other != dim])).to_series()
+            if extra.any():
+                frame = frame.with_columns(pl.col("suppressed") | extra)
                 changed = True
     return frame.drop("_cell", "_size")
+
+
+def _secondary(others: list[str]) -> pl.Expr:
+    """Per group of cells equal in ``others``: true for the smallest shown cell of a group
+    with exactly one suppressed cell (ties: the first cell), in one vectorised pass."""
+
+    def per_group(expr: pl.Expr) -> pl.Expr:
+        return expr.over(others) if others else expr
+
+    shown = ~pl.col("suppressed") & pl.col("_size").is_not_null() & (pl.col("_size") > 0)
+    hidden = per_group(pl.col("suppressed").sum())
+    smallest = per_group(pl.when(shown).then(pl.col("_size")).min())
+    first = per_group(pl.when(shown & (pl.col("_size") == smallest)).then(pl.col("_cell")).min())
+    return ((hidden == 1) & (pl.col("_cell") == first)).fill_null(False)
