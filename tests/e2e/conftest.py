@@ -15,16 +15,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from bench.dashboard_browser import CHROMIUM, FLAGS  # the one place Chromium's flags are kept
 from dashboard.app import user_store
 from egovsad import config as configuration
 from egovsad.ingest import ingest_cities
 from pipelines.simulate import FeedServer, simulate
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 PASSWORD = "correct-horse-battery"
 TOKEN = "e2e-token"
 FOLDER_CITIES = ("giessen", "fulda", "offenbach", "wetzlar")
