@@ -43,7 +43,7 @@ i18n.register(
     {
         "points": ("Prozentpunkte", "points"),
         "vs_previous": ("ggü. Vorperiode", "vs. previous period"),
-        "previous_incomplete": ("Vorperiode nicht vollständig geliefert", "previous period not fully reported"),
+        "previous_incomplete": ("nicht vollständig geliefert", "not fully reported"),
         "online_share": ("online", "online"),
         "no_savings": (
             "Kein Einsparpotenzial: die Stadt ist überall die beste.",
