@@ -17,6 +17,8 @@ def test_a_mayor_sees_her_city_ranked_with_tiles_charts_and_freshness(login: Cal
     expect(page.locator("h1")).to_have_text("Übersicht")
     expect(page.locator("#tile-transactions .tile-rank")).to_have_text(re.compile(r"^[1-6] / 6$"), timeout=15_000)
     expect(page.locator("#tile-digital_takeup .tile-value")).to_have_text(re.compile(r"^\d+,\d %$"))
+    # the simulated data starts in January: no growth against a quarter nobody delivered
+    expect(page.locator("#tile-transactions .tile-change")).to_have_text("nicht vollständig geliefert")
     expect(page.locator(".card .js-plotly-plot")).to_have_count(3)
     expect(page.locator("#overview-freshness tbody tr")).to_have_count(6)
     # a mayor gets no chart downloads, and no SQL or pipelines in the navigation
