@@ -53,22 +53,6 @@ def test_pages_without_a_session_redirect_to_the_login(client: FlaskClient, path
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/_dash-layout"),
-        ("GET", "/_dash-dependencies"),
-        ("POST", "/_dash-update-component"),
-        ("GET", "/_dash-component-suites/dash/dcc/dash_core_components.js"),
-        ("GET", "/_reload-hash"),
-    ],
-)
-def test_dash_internal_routes_answer_401_without_a_session(client: FlaskClient, method: str, path: str) -> None:
-    response = client.open(path, method=method, json={} if method == "POST" else None)
-    assert response.status_code == 401
-    assert b"login required" in response.data
-
-
 def test_login_form_has_the_named_fields_and_refuses_a_missing_csrf_token(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert 'name="username"' in page and 'name="password"' in page

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -66,14 +67,14 @@ def home(tmp_path_factory: pytest.TempPathFactory, feeds: FeedServer) -> configu
     return settings
 
 
-@pytest.fixture(scope="session")
-def dashboard(home: configuration.Config) -> Iterator[str]:
-    """The base URL of the dashboard (gunicorn, two workers) over the simulated home."""
+@contextmanager
+def serving(home: Path, environ: dict[str, str], *, workers: int) -> Iterator[str]:
+    """``egovsad serve`` (gunicorn) over ``home`` on a free port; yields its base URL once it answers."""
     port = _free_port()
-    env = {**os.environ, "EGOVSAD_HOME": str(home.home), "EGOVSAD_MARBURG_TOKEN": TOKEN}
+    env = {**os.environ, "EGOVSAD_HOME": str(home), **environ}
     server = subprocess.Popen(
-        [sys.executable, "-m", "egovsad", "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=(home.home / "gunicorn.err").open("w"),
+        [sys.executable, "-m", "egovsad", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=(home / "gunicorn.err").open("w"),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -84,9 +85,18 @@ def dashboard(home: configuration.Config) -> Iterator[str]:
         except httpx.TransportError:
             assert server.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
             time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def dashboard(home: configuration.Config) -> Iterator[str]:
+    """The base URL of the dashboard (gunicorn, two workers) over the simulated home."""
+    with serving(home.home, {"EGOVSAD_MARBURG_TOKEN": TOKEN}, workers=2) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,7 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
@@ -38,7 +33,7 @@ from egovsad.cli import main
 from egovsad.ingest import ingest_cities
 from egovsad.schedule import CityJobs, build_scheduler
 from tests.conftest import query
-from tests.e2e.conftest import PASSWORD, Session, _free_port
+from tests.e2e.conftest import PASSWORD, Session, serving
 
 TOKEN = "lindenfels-secret"
 TOKEN_ENV = "EGOVSAD_LINDENFELS_TOKEN"
@@ -478,25 +473,8 @@ def test_a_new_population_figure_counts_from_its_reference_date(tmp_path: Path) 
 @pytest.fixture(scope="module")
 def joined_dashboard(onboarded: Onboarded) -> Iterator[str]:
     """The dashboard (gunicorn) over the home the three cities joined."""
-    port = _free_port()
-    home = onboarded.settings.home
-    env = {**os.environ, "EGOVSAD_HOME": str(home), TOKEN_ENV: TOKEN}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "egovsad", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=(home / "gunicorn.err").open("w"),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/login", timeout=1)
-            break
-        except httpx.TransportError:
-            assert server.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    with serving(onboarded.settings.home, {TOKEN_ENV: TOKEN}, workers=1) as url:
+        yield url
 
 
 def test_the_new_cities_are_compared_on_the_vergleich_page(
