@@ -108,6 +108,11 @@ class DataAccess:
         rows = self._cached(("coverage",), views.coverage).iter_rows()
         return {city: (first, last) for city, first, last in rows}
 
+    def service_names(self, lang: str) -> dict[str, str]:
+        """service key -> the service's name in ``lang`` (de, en)."""
+        column = "name_en" if lang == "en" else "name_de"
+        return dict(self.services().select("service_key", column).iter_rows())
+
     def months(self) -> list[str]:
         """The months (YYYY-MM) that hold data, first to last."""
         return self._cached(("months",), views.months)

@@ -60,11 +60,6 @@ def _kpi_name(kpi_id: str) -> str:
     return kpi.name_en if language() == "en" else kpi.name_de
 
 
-def _service_names() -> dict[str, str]:
-    column = "name_en" if language() == "en" else "name_de"
-    return dict(page.data().services().select("service_key", column).iter_rows())
-
-
 def _stale_notes(cities: list[str]) -> list[str]:
     names = page.data().city_names()
     stale = page.data().stale_cities()
@@ -155,7 +150,7 @@ def _heatmap(values: dict[str, Any], user: User) -> ChartData:
         return ChartData(takeup, [], empty(t("no_data_period")))
     volume = access.kpi("transactions", selection, ("service",))
     top = list(volume.sort("value", descending=True)["service"].head(HEATMAP_SERVICES))
-    names = _service_names()
+    names = page.data().service_names(language())
     cities = access.cities().select(pl.col("slug").alias("city"), pl.col("name").alias("city_name"))
     frame = (
         takeup.filter(pl.col("service").is_in(top))
@@ -249,7 +244,7 @@ def _online_everywhere(values: dict[str, Any], user: User) -> ChartData:
     selection = filters.selection(values)
     takeup = access.kpi("digital_takeup", selection, ("city", "service"))
     cities = access.cities().height
-    names = _service_names()
+    names = page.data().service_names(language())
     frame = (
         takeup.group_by("service")
         .agg((pl.col("numerator") > 0).sum().alias("online"))

@@ -62,11 +62,6 @@ i18n.register(
 dash.register_page(__name__, path="/", name="page_overview", title="Übersicht – eGovSAD", order=0, role=ROLE)
 
 
-def _service_names() -> dict[str, str]:
-    column = "name_en" if language() == "en" else "name_de"
-    return dict(page.data().services().select("service_key", column).iter_rows())
-
-
 def _change(kpi_id: str, now: float | None, before: float | None) -> str:
     """The change against the previous period: points for shares, per cent for the rest."""
     if now is None or before is None:
@@ -142,14 +137,18 @@ def subtitle(*controls: Any) -> str:
     return f"{city} · {t('period')} {i18n.day(start)} – {i18n.day(end)}"
 
 
+def _takeup(selection: Selection, by: str, hide: bool) -> pl.DataFrame:
+    """Digital take-up by ``by``, as the columns ``takeup`` and ``takeup_suppressed`` to join beside volumes."""
+    result = page.data().kpi("digital_takeup", selection, (by,), suppressed=hide)
+    return result.select(by, pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed"))
+
+
 def _trend(values: dict[str, Any], user: User) -> ChartData:
     access = page.data()
     selection = filters.selection(values, cities=(values["city"],), services=())
     hide = user.role in SUPPRESSED_ROLES
     volume = access.kpi("transactions", selection, ("month",), suppressed=hide)
-    takeup = access.kpi("digital_takeup", selection, ("month",), suppressed=hide).select(
-        "month", pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed")
-    )
+    takeup = _takeup(selection, "month", hide)
     frame = volume.select("month", "value", "suppressed").join(takeup, on="month", how="full", coalesce=True)
     # labels looked up here, in the request (Polars may run Python functions on other threads)
     labels = {month: month_label(month) for month in frame["month"]}
@@ -183,10 +182,8 @@ def _top_services(values: dict[str, Any], user: User) -> ChartData:
     selection = filters.selection(values, cities=(values["city"],), services=())
     hide = user.role in SUPPRESSED_ROLES
     volume = access.kpi("transactions", selection, ("service",), suppressed=hide)
-    takeup = access.kpi("digital_takeup", selection, ("service",), suppressed=hide).select(
-        "service", pl.col("value").alias("takeup"), pl.col("suppressed").alias("takeup_suppressed")
-    )
-    names = _service_names()
+    takeup = _takeup(selection, "service", hide)
+    names = page.data().service_names(language())
     frame = (
         volume.filter(~pl.col("suppressed"))
         .sort("value", descending=True)
@@ -221,7 +218,7 @@ def _savings(values: dict[str, Any], user: User) -> ChartData:
     access = page.data()
     selection = filters.selection(values, cities=(), services=())
     result = access.kpi("savings_potential", selection, ("city", "service"))
-    names = _service_names()
+    names = page.data().service_names(language())
     frame = (
         result.filter((pl.col("city") == values["city"]) & (pl.col("value") > 0))
         .sort("value", descending=True)
