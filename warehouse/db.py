@@ -7,6 +7,8 @@ configuration locked, so that analyst SQL cannot reach files or settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,23 +115,29 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def seed(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the shipped cities and service catalogue; the shipped lists replace older copies."""
-    cities = read_cities()
-    services = read_services()
+@contextmanager
+def transaction_with(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """One transaction in which ``frames`` can be read as tables by their names; rolled back
+    on any error, the names gone afterwards."""
+    for name, table in frames.items():
+        con.register(name, table.to_arrow())
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("seed_cities", cities.to_arrow())
-        con.register("seed_services", services.to_arrow())
-        con.execute("INSERT OR REPLACE INTO city_registry SELECT * FROM seed_cities")
-        con.execute("INSERT OR REPLACE INTO service_catalogue SELECT * FROM seed_services")
+        yield
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("seed_cities")
-        con.unregister("seed_services")
+        for name in frames:
+            con.unregister(name)
+
+
+def seed(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the shipped cities and service catalogue; the shipped lists replace older copies."""
+    with transaction_with(con, seed_cities=read_cities(), seed_services=read_services()):
+        con.execute("INSERT OR REPLACE INTO city_registry SELECT * FROM seed_cities")
+        con.execute("INSERT OR REPLACE INTO service_catalogue SELECT * FROM seed_services")
 
 
 def service_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:

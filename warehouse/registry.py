@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.db import transaction_with
 from warehouse.sql_files import statements
 
 CITY_COLUMNS = {"slug": pl.String, "name": pl.String, "ags": pl.String, "district": pl.String}
@@ -29,16 +30,6 @@ def register_cities(con: duckdb.DuckDBPyConnection, cities: pl.DataFrame, popula
     without = sorted(set(cities["slug"]) - set(populations["city"]))
     if without:
         raise ValueError(f"no population figure for {', '.join(without)}")
-    con.register("configured_cities", cities.to_arrow())
-    con.register("configured_populations", populations.to_arrow())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction_with(con, configured_cities=cities, configured_populations=populations):
         for statement in statements("load/register_cities"):
             con.execute(statement)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("configured_cities")
-        con.unregister("configured_populations")
